@@ -1,0 +1,25 @@
+"""Stage 2: the baseline with batch normalization after the conv and the dense layer.
+
+    python batchnorm_cv.py
+"""
+import harness
+from keras import Input, Sequential
+from keras.layers import BatchNormalization, Conv2D, Dense, Flatten, MaxPooling2D
+
+
+def define_model(learning_rate=0.01):
+    """The baseline, with BatchNormalization after the conv layer and after the 100-unit dense layer."""
+    model = Sequential()
+    model.add(Input(shape=(28, 28, 1)))
+    model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+    model.add(BatchNormalization())
+    model.add(MaxPooling2D((2, 2)))
+    model.add(Flatten())
+    model.add(Dense(100, activation="relu", kernel_initializer="he_uniform"))
+    model.add(BatchNormalization())
+    model.add(Dense(10, activation="softmax"))
+    return harness.compile_model(model, learning_rate)
+
+
+if __name__ == "__main__":
+    harness.cv_main(define_model, "batchnorm_cv.py", __doc__.splitlines()[0])

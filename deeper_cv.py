@@ -1,0 +1,26 @@
+"""Stage 3: a deeper model, with two more 64-filter conv layers and a second pooling layer.
+
+    python deeper_cv.py
+"""
+import harness
+from keras import Input, Sequential
+from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
+
+def define_model(learning_rate=0.01):
+    """The baseline plus a second block: two Conv2D(64, 3x3) layers and a max-pool."""
+    model = Sequential()
+    model.add(Input(shape=(28, 28, 1)))
+    model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+    model.add(MaxPooling2D((2, 2)))
+    model.add(Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+    model.add(Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+    model.add(MaxPooling2D((2, 2)))
+    model.add(Flatten())
+    model.add(Dense(100, activation="relu", kernel_initializer="he_uniform"))
+    model.add(Dense(10, activation="softmax"))
+    return harness.compile_model(model, learning_rate)
+
+
+if __name__ == "__main__":
+    harness.cv_main(define_model, "deeper_cv.py", __doc__.splitlines()[0])

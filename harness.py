@@ -1,0 +1,419 @@
+"""What the tutorial's stages share: load_dataset, prep_pixels, evaluate_model
+(k-fold cross-validation), summarize_diagnostics, summarize_performance, and
+the command-line plumbing of the stage scripts.
+
+The tutorial: "How to Develop a CNN for MNIST Handwritten Digit Classification"
+(Jason Brownlee), ported to Keras 3. Each stage script supplies define_model().
+"""
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+
+# TensorFlow prints a screenful of C++ start-up notes; keep errors only.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from sklearn.model_selection import KFold  # noqa: E402
+
+# Keras 3 calls H5 "legacy" (the tutorial's final_model.h5 is H5 on purpose) and
+# notes that a loaded model has no metrics until used: neither helps the user.
+logging.getLogger("absl").setLevel(logging.ERROR)
+
+# Speed without changing what is learned (measured in bench/, see README):
+# run this many training steps per call into the backend, so Python's per-step
+# overhead is paid once per 100 batches of 32, not once per batch.
+STEPS_PER_EXECUTION = 100
+# Scoring is inference only, so its batch size changes nothing but speed.
+EVAL_BATCH_SIZE = 1000
+
+MNIST_KEYS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
+
+
+class UserError(Exception):
+    """A problem the user can fix (a path, a file, the network): one line, no traceback."""
+
+
+# ---------------------------------------------------------------- data
+
+def read_mnist_npz(path):
+    """Read and check a local .npz in Keras's MNIST layout."""
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: data file not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in MNIST_KEYS if k not in data.files]
+            if missing:
+                raise UserError(f"{path}: not MNIST in Keras's layout, missing key(s) {', '.join(missing)}")
+            arrays = {k: data[k] for k in MNIST_KEYS}
+    except UserError:
+        raise
+    except Exception as e:  # zipfile, pickle and OS errors all mean the same to the user
+        raise UserError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})".replace("\n", " "))
+    for key, ndim in MNIST_KEYS.items():
+        a = arrays[key]
+        if a.dtype != np.uint8 or a.ndim != ndim or (ndim == 3 and a.shape[1:] != (28, 28)):
+            want = "(N, 28, 28)" if ndim == 3 else "(N,)"
+            raise UserError(f"{path}: {key} should be uint8 {want}, got {a.dtype} {a.shape}")
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        if len(arrays[x]) != len(arrays[y]):
+            raise UserError(f"{path}: {x} has {len(arrays[x])} images but {y} has {len(arrays[y])} labels")
+        if len(arrays[y]) and arrays[y].max() > 9:
+            raise UserError(f"{path}: {y} holds labels outside 0..9")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def download_mnist():
+    """keras.datasets.mnist.load_data(), with a one-line message when it cannot download."""
+    cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "datasets", "mnist.npz")
+    try:
+        return keras.datasets.mnist.load_data()
+    except Exception as e:
+        reason = str(e).replace("\n", " ")
+        raise UserError(f"{cache}: could not download MNIST ({reason}); "
+                        "without a network, name a local copy with --data PATH or MNIST_PATH")
+
+
+def load_dataset(path=None, limit=None):
+    """Load train and test images, reshaped to one channel, labels one-hot.
+
+    `path` (or the MNIST_PATH environment variable) names a local .npz in
+    Keras's layout; with neither, Keras downloads and caches MNIST as usual.
+    `limit` keeps the first N training images.
+    """
+    path = path or os.environ.get("MNIST_PATH")
+    (trainX, trainY), (testX, testY) = read_mnist_npz(path) if path else download_mnist()
+    if limit:
+        trainX, trainY = trainX[:limit], trainY[:limit]
+    # reshape dataset to have a single channel
+    trainX = trainX.reshape((trainX.shape[0], 28, 28, 1))
+    testX = testX.reshape((testX.shape[0], 28, 28, 1))
+    # one hot encode target values
+    trainY = keras.utils.to_categorical(trainY, 10)
+    testY = keras.utils.to_categorical(testY, 10)
+    return trainX, trainY, testX, testY
+
+
+def prep_pixels(train, test):
+    """Scale pixels from 0..255 integers to 0..1 floats."""
+    train_norm = train.astype("float32") / 255.0
+    test_norm = test.astype("float32") / 255.0
+    return train_norm, test_norm
+
+
+# ---------------------------------------------------------------- model
+
+def compile_model(model, learning_rate=0.01):
+    """The tutorial's training setup: SGD with momentum 0.9, cross-entropy, accuracy."""
+    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+class Progress(keras.callbacks.Callback):
+    """One line per epoch on stderr with the time left for the whole run (Keras's bar only knows the epoch)."""
+
+    def __init__(self, total_epochs, label=""):
+        super().__init__()
+        self.total_epochs, self.label, self.done = total_epochs, label, 0
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total_epochs - self.done)
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if "accuracy" in k)
+        print(f"{self.label}epoch {epoch + 1}: {metrics} | {self.done}/{self.total_epochs} epochs, "
+              f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}", file=sys.stderr, flush=True)
+
+
+def format_seconds(s):
+    m, s = divmod(int(round(s)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def fit_verbosity():
+    """Keras's live progress bar on a terminal; in a log file our one line per epoch is enough."""
+    return 1 if sys.stdout.isatty() else 0
+
+
+# ---------------------------------------------------------------- cross-validation
+
+def fold_seed(seed, fold):
+    """Each fold seeds itself, so a resumed run trains fold k exactly as an uninterrupted one."""
+    return seed * 1000 + fold
+
+
+def split_fingerprint(folds):
+    """A short hash of the folds' test indices: two runs pair fold by fold only if these match."""
+    h = hashlib.sha256()
+    for _, test_ix in folds:
+        h.update(np.asarray(test_ix, dtype=np.int64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def kfold_splits(n_samples, n_folds=5, seed=1):
+    """The tutorial's KFold(n_folds, shuffle=True, random_state=1), as a list of (train_ix, test_ix)."""
+    kfold = KFold(n_folds, shuffle=True, random_state=seed)
+    return list(kfold.split(np.zeros(n_samples)))
+
+
+def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=32, seed=1,
+                   reuse_model=False, done=(), on_fold_end=None):
+    """k-fold cross-validation; returns (scores, histories), one per fold.
+
+    A fresh model from define_model() is trained in every fold. With
+    reuse_model=True one model keeps training across folds, as the original
+    tutorial did, so folds 2..k score images it has already trained on.
+    `done` holds (score, history) of folds finished earlier (--resume).
+    """
+    scores, histories = [s for s, _ in done], [h for _, h in done]
+    folds = kfold_splits(len(dataX), n_folds, seed)
+    progress = Progress(epochs * (n_folds - len(done)))
+    model = None
+    for fold, (train_ix, test_ix) in enumerate(folds):
+        if fold < len(done):
+            continue
+        keras.utils.set_random_seed(fold_seed(seed, fold))
+        if model is None or not reuse_model:
+            model = define_model()
+        # select rows for train and test
+        trainX, trainY, testX, testY = dataX[train_ix], dataY[train_ix], dataX[test_ix], dataY[test_ix]
+        progress.label = f"fold {fold + 1}/{n_folds} "
+        history = model.fit(trainX, trainY, epochs=epochs, batch_size=batch_size,
+                            validation_data=(testX, testY), validation_batch_size=EVAL_BATCH_SIZE,
+                            verbose=fit_verbosity(), callbacks=[progress])
+        # The last epoch's validation pass has just scored this fold's test
+        # split with the final weights: that is the tutorial's model.evaluate.
+        acc = history.history["val_accuracy"][-1]
+        print("> %.3f" % (acc * 100.0), flush=True)
+        scores.append(acc)
+        histories.append({k: [float(v) for v in vs] for k, vs in history.history.items()})
+        if on_fold_end:
+            on_fold_end(scores, histories)
+    return scores, histories
+
+
+# ---------------------------------------------------------------- plots
+
+def save_figure(fig, path, show=False):
+    import matplotlib.pyplot as plt
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    if show:
+        plt.show()
+    plt.close(fig)
+
+
+def summarize_diagnostics(histories, path, show=False):
+    """Learning curves: loss and accuracy per epoch, train blue, validation orange, every fold."""
+    import matplotlib.pyplot as plt
+    fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+    for h in histories:
+        epochs = range(1, len(h["loss"]) + 1)
+        ax_loss.plot(epochs, h["loss"], color="blue", label="train")
+        ax_loss.plot(epochs, h["val_loss"], color="orange", label="test")
+        ax_acc.plot(epochs, h["accuracy"], color="blue", label="train")
+        ax_acc.plot(epochs, h["val_accuracy"], color="orange", label="test")
+    ax_loss.set_title("Cross Entropy Loss")
+    ax_acc.set_title("Classification Accuracy")
+    ax_acc.set_xlabel("epoch")
+    ax_loss.legend(*[x[:2] for x in ax_loss.get_legend_handles_labels()])
+    fig.tight_layout()
+    save_figure(fig, path, show)
+
+
+def summarize_performance(scores, path, show=False):
+    """Print mean and std of the fold accuracies and save their box plot."""
+    import matplotlib.pyplot as plt
+    print("Accuracy: mean=%.3f std=%.3f, n=%d" % (np.mean(scores) * 100, np.std(scores) * 100, len(scores)),
+          flush=True)
+    fig, ax = plt.subplots(figsize=(4, 5))
+    ax.boxplot(np.asarray(scores) * 100)
+    ax.set_ylabel("fold accuracy (%)")
+    fig.tight_layout()
+    save_figure(fig, path, show)
+
+
+# ---------------------------------------------------------------- files
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temp path beside `path` with the same extension; rename it into
+    place only if the block finishes, so an interrupted write never replaces a
+    good file with a broken one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=ext, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(obj, path):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+
+
+def versions():
+    import sklearn
+    v = {"python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend(),
+         "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        v["tensorflow"] = tf.__version__
+    return v
+
+
+def save_model(model, path):
+    """model.save() through a temp file, so killing the run never leaves a broken model at `path`."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def load_model(path):
+    """keras.models.load_model (safe_mode stays on), with one-line errors for the user's file."""
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: model file not found (train one with: python train_final.py)")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise UserError(f"{path}: not a loadable Keras model ({reason})")
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+        raise UserError(f"{path}: model takes {model.input_shape} and gives {model.output_shape}; "
+                        "expected (None, 28, 28, 1) -> (None, 10)")
+    return model
+
+
+# ---------------------------------------------------------------- command line
+
+def add_data_args(parser, limit=True):
+    parser.add_argument("--data", metavar="PATH",
+                        help="local MNIST .npz in Keras's layout (default: $MNIST_PATH, else download via Keras)")
+    if limit:
+        parser.add_argument("--limit", type=int, metavar="N", help="use only the first N training images")
+
+
+def add_training_args(parser):
+    parser.add_argument("--epochs", type=int, default=10, metavar="N", help="training epochs (default: 10)")
+    parser.add_argument("--batch-size", type=int, default=32, metavar="N", help="batch size (default: 32)")
+    parser.add_argument("--seed", type=int, default=1, metavar="S",
+                        help="seed for the fold split, weights and shuffling; same seed, same scores (default: 1)")
+    add_data_args(parser)
+
+
+def positive(parser, args, *names):
+    for name in names:
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None and value < 1:
+            parser.error(f"--{name} must be at least 1")
+
+
+def run(main):
+    """Call main(); a UserError becomes one line on stderr and exit status 1."""
+    try:
+        main()
+    except UserError as e:
+        print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def cv_config(args, script):
+    return {"script": script, "epochs": args.epochs, "batch_size": args.batch_size, "folds": args.folds,
+            "seed": args.seed, "limit": args.limit, "reuse_model": args.reuse_model}
+
+
+def cv_main(define_model, script, description):
+    """Everything a CV stage script does: parse flags, run evaluate_model, write scores and plots."""
+    parser = argparse.ArgumentParser(prog=script, description=description)
+    add_training_args(parser)
+    parser.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    parser.add_argument("--out", metavar="DIR",
+                        help=f"where scores.json and the plots go (default: results/{script[:-3]})")
+    parser.add_argument("--show", action="store_true", help="also open the plots in windows")
+    parser.add_argument("--reuse-model", action="store_true",
+                        help="the original tutorial's way: ONE model trained on across all folds, "
+                             "so folds 2..k are scored on images it has trained on (for comparison only)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from its scores.json (same configuration only)")
+    args = parser.parse_args()
+    positive(parser, args, "epochs", "batch-size", "limit")
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
+    if not args.show:
+        import matplotlib
+        matplotlib.use("Agg")  # headless: plots go to files and never block
+    out = args.out or os.path.join("results", script[:-3])
+    scores_path = os.path.join(out, "scores.json")
+    config = cv_config(args, script)
+
+    def main():
+        done = resume_folds(scores_path, config) if args.resume else []
+        trainX, trainY, _, _ = load_dataset(args.data, args.limit)
+        if len(trainX) < args.folds:
+            raise UserError(f"--limit {args.limit} leaves fewer images than --folds {args.folds}")
+        trainX, _ = prep_pixels(trainX, trainX[:0])
+        split = split_fingerprint(kfold_splits(len(trainX), args.folds, args.seed))
+        start = time.monotonic() - (done_seconds(scores_path) if done else 0.0)
+
+        def save_scores(scores, histories):
+            write_json({"scores": [float(s) for s in scores], "mean": float(np.mean(scores)),
+                        "std": float(np.std(scores)), "n": len(scores), "complete": len(scores) == args.folds,
+                        "histories": histories, "config": config, "n_samples": len(trainX), "split": split,
+                        "wall_seconds": round(time.monotonic() - start, 1), "versions": versions()},
+                       scores_path)
+
+        try:
+            scores, histories = evaluate_model(trainX, trainY, define_model, args.folds, args.epochs,
+                                               args.batch_size, args.seed, args.reuse_model, done,
+                                               on_fold_end=save_scores)
+        except KeyboardInterrupt:
+            n = len(json.load(open(scores_path))["scores"]) if os.path.exists(scores_path) else 0
+            again = " ".join([sys.executable.split("/")[-1], script] + [a for a in sys.argv[1:] if a != "--resume"])
+            print(f"\ninterrupted: {n} of {args.folds} folds kept in {scores_path}; "
+                  f"continue with: {again} --resume", file=sys.stderr)
+            sys.exit(130)
+        summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), args.show)
+        summarize_performance(scores, os.path.join(out, "boxplot.png"), args.show)
+
+    run(main)
+
+
+def done_seconds(scores_path):
+    with open(scores_path) as f:
+        return json.load(f).get("wall_seconds", 0.0)
+
+
+def resume_folds(scores_path, config):
+    """The (score, history) of each fold an earlier run with the same configuration finished."""
+    if config["reuse_model"]:
+        raise UserError(f"{scores_path}: --resume does not work with --reuse-model (the shared model is not saved)")
+    try:
+        with open(scores_path) as f:
+            saved = json.load(f)
+    except FileNotFoundError:
+        raise UserError(f"{scores_path}: nothing to resume (no earlier run there)")
+    except (OSError, ValueError) as e:
+        raise UserError(f"{scores_path}: cannot resume from it ({e})")
+    if saved.get("config") != config:
+        diff = sorted(k for k in set(config) | set(saved.get("config", {}))
+                      if config.get(k) != saved.get("config", {}).get(k))
+        raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
+    return list(zip(saved["scores"], saved["histories"]))
