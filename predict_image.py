@@ -1,0 +1,240 @@
+"""Stage 6: predict the digit in an image (or many) with the saved final model.
+
+    python predict_image.py                      # sample_image.png -> prints 7
+    python predict_image.py my_digit.jpg photos/ --top-k 3
+
+Real photos and drawings do not look like MNIST digits (white ink on black,
+fitted into 20x20 and centred by mass in 28x28), so each image is first made
+to look like one, following how MNIST itself was made; --raw keeps the
+tutorial's plain grayscale + resize instead.
+"""
+import argparse
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+import harness
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+# MNIST strokes are about a tenth of the digit's longest side (median 0.097
+# over 2,000 training digits, with stroke_width below on pixels over 0.5);
+# much thinner strokes (pen on paper, 1-pixel drawings) are thickened to that.
+MNIST_STROKE_RATIO = 0.10
+# Work at 112 to 300 pixels on the long side: photos are reduced (fast), small
+# drawings enlarged (so strokes can be thickened by fractions of a 28x28 pixel).
+WORK_SIZE = (112, 300)
+MIN_CONTRAST = 0.08  # ink less than 8% of full scale from the paper is "no digit"
+
+
+# ---------------------------------------------------------------- reading files
+
+def open_image(path):
+    """Open an image file fully (first frame of an animation) or raise a one-line UserError."""
+    if not os.path.exists(path):
+        raise harness.UserError(f"{path}: no such file")
+    if os.path.getsize(path) == 0:
+        raise harness.UserError(f"{path}: empty file")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice its limit; refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.seek(0)
+            img.load()  # decode now, so a truncated file fails here and not later
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise harness.UserError(f"{path}: image too large (over Pillow's limit of "
+                                f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
+    except Image.UnidentifiedImageError:
+        raise harness.UserError(f"{path}: not an image file Pillow can read")
+    except Exception as e:  # truncated data, broken chunks, bad headers...
+        raise harness.UserError(f"{path}: broken or truncated image ({e})".replace("\n", " "))
+    return img
+
+
+def grayscale(img):
+    """Any Pillow image as a float array in [0, 1]; transparency is composited onto white paper."""
+    img = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        a = np.asarray(img, dtype=np.float64)  # 16-bit and float images: scale by their own range
+        top = 65535.0 if img.mode != "F" and a.max() > 255 else max(a.max(), 1.0) if img.mode == "F" else 255.0
+        return np.clip(a / top, 0, 1)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return np.asarray(img.convert("RGB").convert("L"), dtype=np.float64) / 255.0
+
+
+# ---------------------------------------------------------------- preprocessing
+
+def stroke_width(mask):
+    """Mean stroke width of a binary mask: its area over half its perimeter (a w x L bar gives w)."""
+    m = np.pad(mask, 1)
+    perimeter = (m[:, 1:] != m[:, :-1]).sum() + (m[1:] != m[:-1]).sum()
+    return 2.0 * mask.sum() / max(perimeter, 1)
+
+
+def to_mnist(gray, name="image"):
+    """A grayscale digit image (float, [0, 1]) -> 28x28 float32 that looks like an MNIST digit.
+
+    Raises UserError("no digit found") when there is no ink to speak of.
+    """
+    h, w = gray.shape
+    scale = np.clip(max(h, w), *WORK_SIZE) / max(h, w)
+    if scale != 1:  # reducing by area average keeps thin strokes as grey; enlarging is bilinear
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        method = Image.BOX if scale < 1 else Image.BILINEAR
+        gray = np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, method), np.float64)
+    # MNIST is white ink on black: invert when the background (the border) is light.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    ink = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
+    # Paper shade and shadows vary slowly; a grey opening wider than any stroke
+    # estimates them, and subtracting it leaves the ink.
+    # The estimate never goes above the paper seen on the border, so a thick
+    # stroke (a digit that fills its image) is not taken for shading.
+    paper = np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+    ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, max(ink.shape) // 3)), paper)
+    peak = ndimage.gaussian_filter(ink, 0.7).max()
+    if peak < MIN_CONTRAST:
+        raise harness.UserError(f"{name}: no digit found (blank image)")
+    ink = np.clip(ink / peak, 0, 1)
+    # Keep the strokes: pixels at least half as dark as the darkest ink, in
+    # pieces big enough to be part of the digit (paper texture and grid lines are not).
+    labels, n = ndimage.label(ink > 0.5, structure=np.ones((3, 3)))
+    sizes = ndimage.sum_labels(np.ones_like(ink), labels, index=np.arange(1, n + 1))
+    keep = np.isin(labels, 1 + np.flatnonzero(sizes >= 0.1 * sizes.max()))
+    ink *= ndimage.binary_dilation(keep, iterations=max(1, round(max(ink.shape) / 50)))
+    ink = np.clip((ink - 0.15) / 0.85, 0, 1)  # drop the faint halo of texture round the strokes
+    # Crop to the ink.
+    ys, xs = np.nonzero(keep)
+    ink, keep = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1], keep[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    # Pen strokes in photos and 1-pixel drawings are much thinner than MNIST's: thicken them.
+    long_side = max(ink.shape)
+    target, width = MNIST_STROKE_RATIO * long_side, stroke_width(keep)
+    if width < 0.7 * target:
+        radius = (target - width) / 2
+        r = int(np.ceil(radius))
+        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+        ink = ndimage.grey_dilation(ink, footprint=yy ** 2 + xx ** 2 <= radius ** 2 + 0.5)
+    # Fit the longest side into 20 pixels, keeping the aspect ratio, with anti-aliasing.
+    bh, bw = ink.shape
+    size = (max(1, round(bw * 20 / long_side)), max(1, round(bh * 20 / long_side)))
+    box = np.asarray(Image.fromarray(ink.astype(np.float32), "F").resize(size, Image.LANCZOS), np.float64)
+    box = np.clip(box / max(box.max(), 1e-6), 0, 1)
+    # Place it in 28x28 with its centre of mass at the centre.
+    cy, cx = ndimage.center_of_mass(box)
+    top = int(np.clip(round(13.5 - cy), 0, 28 - box.shape[0]))
+    left = int(np.clip(round(13.5 - cx), 0, 28 - box.shape[1]))
+    digit = np.zeros((28, 28), np.float32)
+    digit[top:top + box.shape[0], left:left + box.shape[1]] = box
+    return digit
+
+
+def load_image(path, raw=False):
+    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects."""
+    img = open_image(path)
+    if raw:  # the tutorial's load_image(): grayscale, resize to 28x28, scale
+        digit = np.asarray(img.convert("L").resize((28, 28), Image.NEAREST), np.float32) / 255.0
+    else:
+        digit = to_mnist(grayscale(img), path)
+    return digit.reshape(28, 28, 1)
+
+
+def expand_paths(paths):
+    """Files as given; directories as the image files in them. Returns (files, errors)."""
+    files, errors = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(os.path.join(path, f) for f in os.listdir(path)
+                           if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(path, f)))
+            files += found
+            if not found:
+                errors.append(f"{path}: no images in this directory ({' '.join(IMAGE_EXTENSIONS)})")
+        else:
+            files.append(path)
+    return files, errors
+
+
+def save_preprocessed(digits, titles, path):
+    """A grid of what the model sees, one panel per image, titled with the prediction."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    cols = min(len(digits), 8)
+    rows = -(-len(digits) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, digit, title in zip(axes.flat, digits, titles):
+        ax.imshow(digit[:, :, 0], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=7)
+    harness.save_figure(fig, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images", nargs="*", default=["sample_image.png"], metavar="IMAGE",
+                        help="image files or directories of images (default: sample_image.png)")
+    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
+                        help="the model to use (default: final_model.h5)")
+    parser.add_argument("--raw", action="store_true",
+                        help="the tutorial's preprocessing only: grayscale and resize to 28x28")
+    parser.add_argument("--top-k", type=int, metavar="K", help="show the K most likely digits with probabilities")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {path, digit, probability}")
+    parser.add_argument("--show-preprocessed", metavar="FILE.png",
+                        help="save the 28x28 images the model sees (a grid for several images)")
+    args = parser.parse_args()
+    if args.top_k is not None and not 1 <= args.top_k <= 10:
+        parser.error("--top-k must be between 1 and 10")
+
+    def predict():
+        files, errors = expand_paths(args.images)
+        for message in errors:
+            print(f"predict_image.py: error: {message}", file=sys.stderr)
+        loaded, digits = [], []
+        for path in files:
+            try:
+                digits.append(load_image(path, args.raw))
+                loaded.append(path)
+            except harness.UserError as e:
+                errors.append(str(e))
+                print(f"predict_image.py: error: {e}", file=sys.stderr)
+        if loaded:
+            model = harness.load_model(args.model)
+            # predict the class
+            probs = model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+            report(loaded, probs, single=len(args.images) == 1 and len(files) == 1 and os.path.isfile(args.images[0]))
+            if args.show_preprocessed:
+                titles = [f"{os.path.basename(p)[:14]}: {int(np.argmax(q))}" for p, q in zip(loaded, probs)]
+                save_preprocessed(digits, titles, args.show_preprocessed)
+        if errors:
+            sys.exit(1)
+
+    def report(paths, probs, single):
+        k = args.top_k or 1
+        results = []
+        for path, p in zip(paths, probs):
+            order = np.argsort(-p)[:k]
+            results.append({"path": path, "digit": int(order[0]), "probability": round(float(p[order[0]]), 6)})
+            if args.top_k:
+                results[-1]["top_k"] = [{"digit": int(d), "probability": round(float(p[d]), 6)} for d in order]
+        if args.json:
+            print(json.dumps(results, indent=1))
+            return
+        for r in results:
+            if single and not args.top_k:
+                print(r["digit"])  # the tutorial's output: the digit alone
+                continue
+            guesses = ", ".join(f"{t['digit']} (p={t['probability']:.3f})"
+                                for t in r.get("top_k", [r]))
+            print(guesses if single else f"{r['path']}: {guesses}")
+
+    harness.run(predict)
+
+
+if __name__ == "__main__":
+    main()
