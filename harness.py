@@ -167,6 +167,13 @@ def kfold_splits(n_samples, n_folds=5, seed=1):
     return list(kfold.split(np.zeros(n_samples)))
 
 
+def train(model, trainX, trainY, testX, testY, epochs=10, batch_size=32, callbacks=()):
+    """The tutorial's model.fit(..., validation_data=(testX, testY)), scoring the test split at a larger batch."""
+    return model.fit(trainX, trainY, epochs=epochs, batch_size=batch_size,
+                     validation_data=(testX, testY), validation_batch_size=EVAL_BATCH_SIZE,
+                     verbose=fit_verbosity(), callbacks=list(callbacks))
+
+
 def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=32, seed=1,
                    reuse_model=False, done=(), on_fold_end=None):
     """k-fold cross-validation; returns (scores, histories), one per fold.
@@ -189,9 +196,7 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
         # select rows for train and test
         trainX, trainY, testX, testY = dataX[train_ix], dataY[train_ix], dataX[test_ix], dataY[test_ix]
         progress.label = f"fold {fold + 1}/{n_folds} "
-        history = model.fit(trainX, trainY, epochs=epochs, batch_size=batch_size,
-                            validation_data=(testX, testY), validation_batch_size=EVAL_BATCH_SIZE,
-                            verbose=fit_verbosity(), callbacks=[progress])
+        history = train(model, trainX, trainY, testX, testY, epochs, batch_size, [progress])
         # The last epoch's validation pass has just scored this fold's test
         # split with the final weights: that is the tutorial's model.evaluate.
         acc = history.history["val_accuracy"][-1]
