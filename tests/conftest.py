@@ -1,0 +1,50 @@
+"""Shared test helpers: where the repo and MNIST are, and how to run a script as a user would."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+
+def mnist_path():
+    """The local MNIST named by MNIST_PATH; tests that need it skip without it, unless REQUIRE_MNIST=1 (CI)."""
+    path = os.environ.get("MNIST_PATH")
+    if path and os.path.isfile(path):
+        return path
+    if os.environ.get("REQUIRE_MNIST") == "1":
+        pytest.fail(f"REQUIRE_MNIST=1 but MNIST_PATH ({path!r}) is not a file")
+    pytest.skip("set MNIST_PATH to a local mnist.npz to run the tests on real MNIST")
+
+
+@pytest.fixture
+def mnist():
+    return mnist_path()
+
+
+def run_script(script, *args, env=None, timeout=600, cwd=REPO):
+    """Run one of the project's scripts in a subprocess, as a user would from the shell."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    return subprocess.run([sys.executable, os.path.join(REPO, script), *map(str, args)],
+                          capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd)
+
+
+def assert_one_line_error(result, *words):
+    """A user's mistake: non-zero exit, no traceback, and an error line on stderr naming the problem."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors, result.stderr
+    for word in words:
+        assert any(word in line for line in errors), (word, errors)
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """A deeper model trained by train_final.py on 20,000 MNIST images for one epoch (~20 s)."""
+    path = tmp_path_factory.mktemp("model") / "final_model.h5"
+    result = run_script("train_final.py", "--data", mnist_path(), "--limit", 20000, "--epochs", 1, "--model", path)
+    assert result.returncode == 0, result.stderr
+    return path

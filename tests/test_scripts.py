@@ -1,0 +1,139 @@
+"""Integration tests: the scripts run as a user runs them, on a small real subset of MNIST."""
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import assert_one_line_error, run_script
+
+FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
+SUMMARY_LINE = re.compile(r"^Accuracy: mean=(\d+\.\d{3}) std=(\d+\.\d{3}), n=(\d+)$")
+CV_SCRIPTS = ["baseline_cv.py", "batchnorm_cv.py", "deeper_cv.py"]
+
+
+def cv(script, mnist, out, *extra):
+    return run_script(script, "--data", mnist, "--limit", 600, "--epochs", 1, "--folds", 2, "--out", out, *extra)
+
+
+@pytest.mark.parametrize("script", CV_SCRIPTS)
+def test_cv_script_prints_folds_and_writes_results(script, mnist, tmp_path):
+    result = cv(script, mnist, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    folds = [float(m.group(1)) for m in map(FOLD_LINE.match, lines) if m]
+    summary = [m for m in map(SUMMARY_LINE.match, lines) if m]
+    assert len(folds) == 2 and len(summary) == 1
+    assert all(30 < f <= 100 for f in folds)  # 300 images, one epoch: well above chance (10%)
+    mean, std, n = summary[0].groups()
+    assert float(mean) == pytest.approx(np.mean(folds), abs=0.002) and int(n) == 2
+
+    saved = json.loads((tmp_path / "scores.json").read_text())
+    assert [round(s * 100, 3) for s in saved["scores"]] == folds
+    assert saved["mean"] == pytest.approx(np.mean(saved["scores"]))
+    assert saved["std"] == pytest.approx(np.std(saved["scores"]))
+    assert saved["n"] == 2 and saved["complete"] is True and saved["n_samples"] == 600
+    assert saved["config"]["script"] == script and saved["config"]["epochs"] == 1
+    assert saved["wall_seconds"] > 0 and "keras" in saved["versions"]
+    for history in saved["histories"]:
+        assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+        assert all(len(v) == 1 for v in history.values())
+    assert saved["histories"][-1]["val_accuracy"][-1] == saved["scores"][-1]
+    for plot in ("learning_curves.png", "boxplot.png"):
+        with Image.open(tmp_path / plot) as img:
+            assert img.size[0] > 200 and img.size[1] > 200
+    assert "ETA" in result.stderr  # progress with the time left
+
+
+def test_cv_is_repeatable_with_a_seed(mnist, tmp_path):
+    first = cv("baseline_cv.py", mnist, tmp_path / "a", "--seed", 3)
+    second = cv("baseline_cv.py", mnist, tmp_path / "b", "--seed", 3)
+    assert first.returncode == second.returncode == 0
+    scores = [json.loads((tmp_path / d / "scores.json").read_text())["scores"] for d in "ab"]
+    assert scores[0] == scores[1]
+    assert FOLD_LINE.match(first.stdout.splitlines()[0])
+
+
+def test_reuse_model_carries_training_across_folds(mnist, tmp_path):
+    fresh = cv("baseline_cv.py", mnist, tmp_path / "fresh")
+    reused = cv("baseline_cv.py", mnist, tmp_path / "reuse", "--reuse-model")
+    assert fresh.returncode == reused.returncode == 0
+    fresh_h, reused_h = (json.loads((tmp_path / d / "scores.json").read_text()) for d in ("fresh", "reuse"))
+    assert reused_h["config"]["reuse_model"] is True
+    # Fold 1 is the same; in fold 2 the reused model starts already trained,
+    # having seen half of this fold's test images in fold 1.
+    assert reused_h["scores"][0] == fresh_h["scores"][0]
+    assert reused_h["histories"][1]["accuracy"][0] > fresh_h["histories"][1]["accuracy"][0] + 0.1
+
+
+def test_final_model_evaluate_and_predict(small_model, mnist):
+    result = run_script("evaluate_final.py", "--model", small_model, "--data", mnist)
+    assert result.returncode == 0, result.stderr
+    accuracy = float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1))
+    assert 90 < accuracy <= 100
+    result = run_script("predict_image.py", "--model", small_model)  # default: sample_image.png
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "7"
+
+
+def test_train_final_writes_an_h5_model(mnist, tmp_path):
+    path = tmp_path / "m.h5"
+    result = run_script("train_final.py", "--data", mnist, "--limit", 500, "--epochs", 1, "--model", path)
+    assert result.returncode == 0, result.stderr
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89HDF\r\n\x1a\n"  # Keras's H5 format, as the tutorial saves
+    assert [p.name for p in tmp_path.iterdir()] == ["m.h5"]
+
+
+@pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py"])
+def test_help(script):
+    result = run_script(script, "--help")
+    assert result.returncode == 0 and "usage:" in result.stdout
+    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed"],
+                 "evaluate_final.py": ["--model", "--data"],
+                 "predict_image.py": ["--model", "--top-k", "--json"]}.get(script, ["--reuse-model", "--folds",
+                                                                                    "--limit", "--out", "--show"]):
+        assert flag in result.stdout
+
+
+# ---------------------------------------------------------------- a user's mistakes
+
+def test_missing_data_file(tmp_path):
+    result = run_script("baseline_cv.py", "--data", tmp_path / "nope.npz", "--out", tmp_path)
+    assert_one_line_error(result, "nope.npz", "not found")
+
+
+def test_malformed_data_file(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
+    result = run_script("train_final.py", "--data", tmp_path / "bad.npz", "--model", tmp_path / "m.h5")
+    assert_one_line_error(result, "bad.npz", "not a readable .npz")
+    assert not (tmp_path / "m.h5").exists()
+
+
+def test_no_network_and_no_local_copy(tmp_path):
+    # Nothing cached in this KERAS_HOME, and every download goes to a closed local port.
+    env = {"KERAS_HOME": str(tmp_path), "MNIST_PATH": "", "https_proxy": "http://127.0.0.1:9",
+           "HTTPS_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    result = run_script("evaluate_final.py", "--model", "sample_image.png", env=env, timeout=120)
+    assert_one_line_error(result, "sample_image.png")  # the model is checked first
+    result = run_script("baseline_cv.py", "--out", tmp_path / "out", env=env, timeout=120)
+    assert_one_line_error(result, "mnist.npz", "could not download MNIST", "--data")
+
+
+def test_missing_model_file(tmp_path, mnist):
+    result = run_script("evaluate_final.py", "--model", tmp_path / "none.h5", "--data", mnist)
+    assert_one_line_error(result, "none.h5", "model file not found")
+    result = run_script("predict_image.py", "--model", tmp_path / "none.h5")
+    assert_one_line_error(result, "none.h5", "model file not found")
+
+
+def test_missing_image(small_model, tmp_path):
+    result = run_script("predict_image.py", tmp_path / "none.png", "--model", small_model)
+    assert_one_line_error(result, "none.png", "no such file")
+
+
+@pytest.mark.parametrize("flag", ["--epochs", "--folds", "--limit"])
+def test_bad_numbers_are_usage_errors(flag):
+    result = run_script("baseline_cv.py", flag, 0)
+    assert result.returncode == 2 and "must be at least" in result.stderr and "Traceback" not in result.stderr
