@@ -137,3 +137,33 @@ def test_missing_image(small_model, tmp_path):
 def test_bad_numbers_are_usage_errors(flag):
     result = run_script("baseline_cv.py", flag, 0)
     assert result.returncode == 2 and "must be at least" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- other Keras backends
+
+@pytest.mark.parametrize("backend", ["jax"])
+def test_scripts_run_on_another_backend(backend, mnist, tmp_path):
+    """The same command lines on KERAS_BACKEND=jax (CI installs it; REQUIRE_JAX=1 makes a missing one fail)."""
+    import importlib.util
+    import os
+    if importlib.util.find_spec(backend) is None:
+        if os.environ.get("REQUIRE_JAX") == "1":
+            pytest.fail(f"REQUIRE_JAX=1 but {backend} is not installed")
+        pytest.skip(f"{backend} is not installed")
+    env = {"KERAS_BACKEND": backend}
+    result = run_script("baseline_cv.py", "--data", mnist, "--limit", 600, "--epochs", 1, "--folds", 2,
+                        "--out", tmp_path / "cv", env=env)
+    assert result.returncode == 0, result.stderr
+    assert sum(bool(FOLD_LINE.match(line)) for line in result.stdout.splitlines()) == 2
+    saved = json.loads((tmp_path / "cv" / "scores.json").read_text())
+    assert saved["versions"]["backend"] == backend and all(s > 0.3 for s in saved["scores"])
+
+    model = tmp_path / "m.h5"
+    result = run_script("train_final.py", "--data", mnist, "--limit", 10000, "--epochs", 1, "--model", model,
+                        env=env)
+    assert result.returncode == 0, result.stderr
+    result = run_script("evaluate_final.py", "--model", model, "--data", mnist, env=env)
+    assert result.returncode == 0, result.stderr
+    assert float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1)) > 85
+    result = run_script("predict_image.py", "--model", model, env=env)
+    assert result.stdout.strip() == "7", result.stderr
