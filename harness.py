@@ -19,8 +19,25 @@ import time
 # TensorFlow prints a screenful of C++ start-up notes; keep errors only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Silence file descriptor 2: TensorFlow's C++ start-up notes go there
+    directly, before TF_CPP_MIN_LOG_LEVEL is read."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 import numpy as np  # noqa: E402
-import keras  # noqa: E402
+with stderr_silenced():
+    import keras  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
 # Keras 3 calls H5 "legacy" (the tutorial's final_model.h5 is H5 on purpose) and
@@ -200,11 +217,11 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
         # The last epoch's validation pass has just scored this fold's test
         # split with the final weights: that is the tutorial's model.evaluate.
         acc = history.history["val_accuracy"][-1]
-        print("> %.3f" % (acc * 100.0), flush=True)
         scores.append(acc)
         histories.append({k: [float(v) for v in vs] for k, vs in history.history.items()})
         if on_fold_end:
-            on_fold_end(scores, histories)
+            on_fold_end(scores, histories)  # saved before it is reported: a fold shown is a fold kept
+        print("> %.3f" % (acc * 100.0), flush=True)
     return scores, histories
 
 
@@ -332,12 +349,15 @@ def positive(parser, args, *names):
 
 
 def run(main):
-    """Call main(); a UserError becomes one line on stderr and exit status 1."""
+    """Call main(); a UserError becomes one line on stderr and exit status 1, Ctrl-C exit status 130."""
     try:
         main()
     except UserError as e:
         print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"\n{os.path.basename(sys.argv[0])}: interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 def cv_config(args, script):
@@ -370,12 +390,14 @@ def cv_main(define_model, script, description):
     config = cv_config(args, script)
 
     def main():
-        done = resume_folds(scores_path, config) if args.resume else []
+        done, done_split = resume_folds(scores_path, config) if args.resume else ([], None)
         trainX, trainY, _, _ = load_dataset(args.data, args.limit)
         if len(trainX) < args.folds:
             raise UserError(f"--limit {args.limit} leaves fewer images than --folds {args.folds}")
         trainX, _ = prep_pixels(trainX, trainX[:0])
         split = split_fingerprint(kfold_splits(len(trainX), args.folds, args.seed))
+        if done and split != done_split:
+            raise UserError(f"{scores_path}: cannot resume, the earlier run split other data into folds")
         start = time.monotonic() - (done_seconds(scores_path) if done else 0.0)
 
         def save_scores(scores, histories):
@@ -407,7 +429,7 @@ def done_seconds(scores_path):
 
 
 def resume_folds(scores_path, config):
-    """The (score, history) of each fold an earlier run with the same configuration finished."""
+    """The (score, history) of each fold an earlier run with the same configuration finished, and its split."""
     if config["reuse_model"]:
         raise UserError(f"{scores_path}: --resume does not work with --reuse-model (the shared model is not saved)")
     try:
@@ -421,4 +443,4 @@ def resume_folds(scores_path, config):
         diff = sorted(k for k in set(config) | set(saved.get("config", {}))
                       if config.get(k) != saved.get("config", {}).get(k))
         raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
-    return list(zip(saved["scores"], saved["histories"]))
+    return list(zip(saved["scores"], saved["histories"])), saved.get("split")

@@ -202,8 +202,9 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
 def test_resume_refuses_other_settings(tmp_path):
     config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False}
-    harness.write_json({"config": config, "scores": [0.9], "histories": [{}]}, tmp_path / "scores.json")
-    assert harness.resume_folds(str(tmp_path / "scores.json"), config) == [(0.9, {})]
+    harness.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
+                       tmp_path / "scores.json")
+    assert harness.resume_folds(str(tmp_path / "scores.json"), config) == ([(0.9, {})], "ab12")
     with pytest.raises(harness.UserError, match="other settings.*epochs"):
         harness.resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
     with pytest.raises(harness.UserError, match="nothing to resume"):

@@ -167,3 +167,33 @@ def test_scripts_run_on_another_backend(backend, mnist, tmp_path):
     assert float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1)) > 85
     result = run_script("predict_image.py", "--model", model, env=env)
     assert result.stdout.strip() == "7", result.stderr
+
+
+def test_interrupted_cv_resumes_to_the_same_scores(mnist, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    args = ["--data", mnist, "--limit", 600, "--epochs", 1, "--folds", 3]
+    whole = run_script("baseline_cv.py", *args, "--out", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+
+    # Ctrl-C as soon as fold 1 is reported.
+    cut = subprocess.Popen([sys.executable, f"{REPO}/baseline_cv.py", *map(str, args), "--out", tmp_path / "cut"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert FOLD_LINE.match(cut.stdout.readline().strip())
+    cut.send_signal(signal.SIGINT)
+    _, err = cut.communicate(timeout=120)
+    assert cut.returncode == 130 and "Traceback" not in err
+    assert "interrupted" in err and "--resume" in err
+    kept = json.loads((tmp_path / "cut" / "scores.json").read_text())
+    assert kept["complete"] is False and 1 <= kept["n"] < 3
+
+    changed = run_script("baseline_cv.py", *args, "--epochs", 2, "--out", tmp_path / "cut", "--resume")
+    assert_one_line_error(changed, "scores.json", "cannot resume", "epochs")
+    resumed = run_script("baseline_cv.py", *args, "--out", tmp_path / "cut", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    scores = [json.loads((tmp_path / d / "scores.json").read_text())["scores"] for d in ("whole", "cut")]
+    assert scores[0] == scores[1]
+    assert len([line for line in resumed.stdout.splitlines() if FOLD_LINE.match(line)]) == 3 - kept["n"]
