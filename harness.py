@@ -135,6 +135,30 @@ def compile_model(model, learning_rate=0.01):
     return model
 
 
+SCALINGS = ("normalize", "center", "standardize")
+
+
+def with_scaling(model, scaling, train_images):
+    """The tutorial's "tune pixel scaling" extension, built into the model.
+
+    Pixels are already in [0, 1] ("normalize", the tutorial's way, returns the
+    model as it is). "center" subtracts the training images' mean pixel,
+    "standardize" also divides by their standard deviation. The statistics
+    come from `train_images` only, and live in a Rescaling layer saved with
+    the model, so evaluation and prediction scale new images the same way.
+    """
+    if scaling == "normalize":
+        return model
+    mean = float(train_images.mean())
+    std = float(train_images.std()) if scaling == "standardize" else 1.0
+    scaled = keras.Sequential([keras.Input((28, 28, 1)),
+                               keras.layers.Rescaling(1.0 / std, offset=-mean / std, name=f"{scaling}_pixels"),
+                               *model.layers])
+    scaled.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                   steps_per_execution=STEPS_PER_EXECUTION)
+    return scaled
+
+
 class Progress(keras.callbacks.Callback):
     """One line per epoch on stderr with the time left for the whole run (Keras's bar only knows the epoch)."""
 
@@ -192,12 +216,14 @@ def train(model, trainX, trainY, testX, testY, epochs=10, batch_size=32, callbac
 
 
 def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=32, seed=1,
-                   reuse_model=False, done=(), on_fold_end=None):
+                   reuse_model=False, scaling="normalize", done=(), on_fold_end=None):
     """k-fold cross-validation; returns (scores, histories), one per fold.
 
     A fresh model from define_model() is trained in every fold. With
     reuse_model=True one model keeps training across folds, as the original
     tutorial did, so folds 2..k score images it has already trained on.
+    `scaling` other than "normalize" adds a pixel-scaling layer whose
+    statistics come from the fold's training split only.
     `done` holds (score, history) of folds finished earlier (--resume).
     """
     scores, histories = [s for s, _ in done], [h for _, h in done]
@@ -208,10 +234,10 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
         if fold < len(done):
             continue
         keras.utils.set_random_seed(fold_seed(seed, fold))
-        if model is None or not reuse_model:
-            model = define_model()
         # select rows for train and test
         trainX, trainY, testX, testY = dataX[train_ix], dataY[train_ix], dataX[test_ix], dataY[test_ix]
+        if model is None or not reuse_model:
+            model = with_scaling(define_model(), scaling, trainX)
         progress.label = f"fold {fold + 1}/{n_folds} "
         history = train(model, trainX, trainY, testX, testY, epochs, batch_size, [progress])
         # The last epoch's validation pass has just scored this fold's test
@@ -336,6 +362,10 @@ def add_data_args(parser, limit=True):
 def add_training_args(parser):
     parser.add_argument("--epochs", type=int, default=10, metavar="N", help="training epochs (default: 10)")
     parser.add_argument("--batch-size", type=int, default=32, metavar="N", help="batch size (default: 32)")
+    parser.add_argument("--learning-rate", type=float, default=0.01, metavar="LR",
+                        help="SGD learning rate (default: 0.01; extension: try 0.001, 0.0001)")
+    parser.add_argument("--scaling", choices=SCALINGS, default="normalize",
+                        help="pixel scaling (default: normalize to [0, 1]; extension: center, standardize)")
     parser.add_argument("--seed", type=int, default=1, metavar="S",
                         help="seed for the fold split, weights and shuffling; same seed, same scores (default: 1)")
     add_data_args(parser)
@@ -362,16 +392,38 @@ def run(main):
 
 def cv_config(args, script):
     return {"script": script, "epochs": args.epochs, "batch_size": args.batch_size, "folds": args.folds,
-            "seed": args.seed, "limit": args.limit, "reuse_model": args.reuse_model}
+            "seed": args.seed, "limit": args.limit, "reuse_model": args.reuse_model, "scaling": args.scaling,
+            "learning_rate": args.learning_rate, "variant": getattr(args, "variant", None)}
 
 
-def cv_main(define_model, script, description):
-    """Everything a CV stage script does: parse flags, run evaluate_model, write scores and plots."""
+def default_out(args, script):
+    """results/<script>, plus a suffix for each setting off the tutorial's, so experiments never overwrite."""
+    name = script[:-3]
+    if getattr(args, "variant", None):
+        name += f"-{args.variant}"
+    if args.scaling != "normalize":
+        name += f"-{args.scaling}"
+    if args.learning_rate != 0.01:
+        name += f"-lr{args.learning_rate:g}"
+    if args.reuse_model:
+        name += "-reuse"
+    return os.path.join("results", name)
+
+
+def cv_main(define_model, script, description, variants=None):
+    """Everything a CV stage script does: parse flags, run evaluate_model, write scores and plots.
+
+    `variants` (name -> define_model) adds a --variant flag choosing among them.
+    """
     parser = argparse.ArgumentParser(prog=script, description=description)
     add_training_args(parser)
+    if variants:
+        parser.add_argument("--variant", choices=list(variants), default=next(iter(variants)),
+                            help=f"which model (default: {next(iter(variants))})")
     parser.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (default: 5)")
     parser.add_argument("--out", metavar="DIR",
-                        help=f"where scores.json and the plots go (default: results/{script[:-3]})")
+                        help=f"where scores.json and the plots go (default: results/{script[:-3]}, "
+                             "with a suffix per setting changed, e.g. -center, -lr0.001, -reuse)")
     parser.add_argument("--show", action="store_true", help="also open the plots in windows")
     parser.add_argument("--reuse-model", action="store_true",
                         help="the original tutorial's way: ONE model trained on across all folds, "
@@ -385,7 +437,9 @@ def cv_main(define_model, script, description):
     if not args.show:
         import matplotlib
         matplotlib.use("Agg")  # headless: plots go to files and never block
-    out = args.out or os.path.join("results", script[:-3])
+    if variants:
+        define_model = variants[args.variant]
+    out = args.out or default_out(args, script)
     scores_path = os.path.join(out, "scores.json")
     config = cv_config(args, script)
 
@@ -408,9 +462,9 @@ def cv_main(define_model, script, description):
                        scores_path)
 
         try:
-            scores, histories = evaluate_model(trainX, trainY, define_model, args.folds, args.epochs,
-                                               args.batch_size, args.seed, args.reuse_model, done,
-                                               on_fold_end=save_scores)
+            scores, histories = evaluate_model(trainX, trainY, lambda: define_model(args.learning_rate),
+                                               args.folds, args.epochs, args.batch_size, args.seed,
+                                               args.reuse_model, args.scaling, done, on_fold_end=save_scores)
         except KeyboardInterrupt:
             n = len(json.load(open(scores_path))["scores"]) if os.path.exists(scores_path) else 0
             again = " ".join([sys.executable.split("/")[-1], script] + [a for a in sys.argv[1:] if a != "--resume"])

@@ -21,7 +21,7 @@ def main():
         trainX, trainY, testX, _ = harness.load_dataset(args.data, args.limit)
         trainX, _ = harness.prep_pixels(trainX, testX[:0])
         harness.keras.utils.set_random_seed(args.seed)
-        model = define_model()
+        model = harness.with_scaling(define_model(args.learning_rate), args.scaling, trainX)
         model.fit(trainX, trainY, epochs=args.epochs, batch_size=args.batch_size,
                   verbose=harness.fit_verbosity(), callbacks=[harness.Progress(args.epochs)])
         # written to a temp file and renamed: an interrupted run keeps the old model

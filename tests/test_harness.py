@@ -209,3 +209,62 @@ def test_resume_refuses_other_settings(tmp_path):
         harness.resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
     with pytest.raises(harness.UserError, match="nothing to resume"):
         harness.resume_folds(str(tmp_path / "missing.json"), config)
+
+
+# ---------------------------------------------------------------- extensions
+
+def test_scaling_statistics_come_from_the_training_images_only():
+    rng = np.random.default_rng(0)
+    train = rng.uniform(0.0, 0.4, (30, 28, 28, 1)).astype(np.float32)
+    test = rng.uniform(0.6, 1.0, (10, 28, 28, 1)).astype(np.float32)  # very different: leakage would show
+    model = baseline_cv.define_model()
+    assert harness.with_scaling(model, "normalize", train) is model  # the tutorial's [0, 1], unchanged
+    for scaling, std in (("center", 1.0), ("standardize", float(train.std()))):
+        scaled = harness.with_scaling(baseline_cv.define_model(), scaling, train)
+        layer = scaled.layers[0]
+        assert type(layer).__name__ == "Rescaling"
+        out = np.asarray(layer(train))
+        assert out.mean() == pytest.approx(0.0, abs=1e-5)
+        assert out.std() == pytest.approx(1.0 if scaling == "standardize" else train.std(), rel=1e-4)
+        np.testing.assert_allclose(np.asarray(layer(test)), (test - train.mean()) / std, rtol=1e-4, atol=1e-5)
+        assert scaled.count_params() == model.count_params()
+
+
+def test_each_fold_scales_with_its_own_training_split(monkeypatch):
+    x, y = tiny_data()
+    x[:20] *= 0.5  # folds' training splits now differ in mean
+    made = []
+
+    def define(learning_rate=0.01):
+        return baseline_cv.define_model(learning_rate)
+
+    real_with_scaling = harness.with_scaling
+
+    def recording(model, scaling, train_images):
+        scaled = real_with_scaling(model, scaling, train_images)
+        made.append(float(np.asarray(scaled.layers[0].offset)))
+        return scaled
+
+    monkeypatch.setattr(harness, "with_scaling", recording)
+    harness.evaluate_model(x, y, define, n_folds=2, epochs=1, scaling="center")
+    expected = [-float(x[train_ix].mean()) for train_ix, _ in harness.kfold_splits(len(x), 2, seed=1)]
+    np.testing.assert_allclose(made, expected, rtol=1e-5)
+    assert made[0] != pytest.approx(made[1])
+
+
+def test_default_out_names_each_experiment():
+    import argparse
+    args = argparse.Namespace(scaling="normalize", learning_rate=0.01, reuse_model=False)
+    assert harness.default_out(args, "baseline_cv.py") == os.path.join("results", "baseline_cv")
+    args = argparse.Namespace(scaling="center", learning_rate=0.001, reuse_model=True, variant="conv")
+    assert harness.default_out(args, "depth_cv.py") == os.path.join("results", "depth_cv-conv-center-lr0.001-reuse")
+
+
+def test_depth_variants_add_one_block_or_one_layer():
+    import depth_cv
+    base = [type(layer).__name__ for layer in baseline_cv.define_model().layers]
+    conv = [type(layer).__name__ for layer in depth_cv.VARIANTS["conv"]().layers]
+    dense = [type(layer).__name__ for layer in depth_cv.VARIANTS["dense"]().layers]
+    assert conv == base[:2] + ["Conv2D", "MaxPooling2D"] + base[2:]
+    assert dense == base[:-1] + ["Dense"] + base[-1:]
+    assert float(depth_cv.VARIANTS["dense"](0.001).optimizer.learning_rate) == pytest.approx(0.001)

@@ -67,11 +67,20 @@ def test_reuse_model_carries_training_across_folds(mnist, tmp_path):
     assert reused_h["histories"][1]["accuracy"][0] > fresh_h["histories"][1]["accuracy"][0] + 0.1
 
 
-def test_final_model_evaluate_and_predict(small_model, mnist):
-    result = run_script("evaluate_final.py", "--model", small_model, "--data", mnist)
+def test_final_model_evaluate_and_predict(small_model, mnist, tmp_path):
+    result = run_script("evaluate_final.py", "--model", small_model, "--data", mnist, "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     accuracy = float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1))
     assert 90 < accuracy <= 100
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    counts = np.array(metrics["confusion_matrix"])
+    assert counts.shape == (10, 10) and counts.sum() == 10000 == metrics["n"]
+    assert np.trace(counts) / 10000 == pytest.approx(accuracy / 100, abs=5e-6)
+    for digit, acc in metrics["per_class_accuracy"].items():
+        assert acc == pytest.approx(counts[int(digit), int(digit)] / counts[int(digit)].sum())
+    for plot in ("confusion_matrix.png", "misclassified.png"):
+        with Image.open(tmp_path / plot) as img:
+            assert img.size[0] > 300
     result = run_script("predict_image.py", "--model", small_model)  # default: sample_image.png
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7"
@@ -162,7 +171,7 @@ def test_scripts_run_on_another_backend(backend, mnist, tmp_path):
     result = run_script("train_final.py", "--data", mnist, "--limit", 10000, "--epochs", 1, "--model", model,
                         env=env)
     assert result.returncode == 0, result.stderr
-    result = run_script("evaluate_final.py", "--model", model, "--data", mnist, env=env)
+    result = run_script("evaluate_final.py", "--model", model, "--data", mnist, "--out", tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1)) > 85
     result = run_script("predict_image.py", "--model", model, env=env)
@@ -197,3 +206,21 @@ def test_interrupted_cv_resumes_to_the_same_scores(mnist, tmp_path):
     scores = [json.loads((tmp_path / d / "scores.json").read_text())["scores"] for d in ("whole", "cut")]
     assert scores[0] == scores[1]
     assert len([line for line in resumed.stdout.splitlines() if FOLD_LINE.match(line)]) == 3 - kept["n"]
+
+
+def test_extensions_run_from_the_shell(mnist, tmp_path):
+    """Each extension is a flag (or depth_cv.py), and its results land in a folder of their own."""
+    result = run_script("depth_cv.py", "--variant", "dense", "--scaling", "center", "--learning-rate", 0.001,
+                        "--data", mnist, "--limit", 300, "--epochs", 1, "--folds", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((tmp_path / "results" / "depth_cv-dense-center-lr0.001" / "scores.json").read_text())
+    assert saved["config"]["variant"] == "dense" and saved["config"]["learning_rate"] == 0.001
+
+    model = tmp_path / "std.h5"
+    result = run_script("train_final.py", "--scaling", "standardize", "--data", mnist, "--limit", 3000,
+                        "--epochs", 1, "--model", model)
+    assert result.returncode == 0, result.stderr
+    import keras
+    assert type(keras.models.load_model(model).layers[0]).__name__ == "Rescaling"  # saved with the model
+    result = run_script("evaluate_final.py", "--model", model, "--data", mnist, "--out", tmp_path / "ev")
+    assert result.returncode == 0 and float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1)) > 80

@@ -1,0 +1,34 @@
+"""Extension: tune model depth, the baseline with one more conv block or one more dense layer.
+
+    python depth_cv.py --variant conv    # baseline + Conv2D(64) and max-pool
+    python depth_cv.py --variant dense   # baseline + a second Dense(100)
+"""
+import harness
+from keras import Input, Sequential
+from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
+
+def define_model(learning_rate=0.01, extra_conv_block=True, extra_dense=False):
+    """The baseline, plus a second conv block and/or a second dense layer."""
+    model = Sequential()
+    model.add(Input(shape=(28, 28, 1)))
+    model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+    model.add(MaxPooling2D((2, 2)))
+    if extra_conv_block:
+        model.add(Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform"))
+        model.add(MaxPooling2D((2, 2)))
+    model.add(Flatten())
+    model.add(Dense(100, activation="relu", kernel_initializer="he_uniform"))
+    if extra_dense:
+        model.add(Dense(100, activation="relu", kernel_initializer="he_uniform"))
+    model.add(Dense(10, activation="softmax"))
+    return harness.compile_model(model, learning_rate)
+
+
+VARIANTS = {
+    "conv": lambda learning_rate=0.01: define_model(learning_rate, extra_conv_block=True, extra_dense=False),
+    "dense": lambda learning_rate=0.01: define_model(learning_rate, extra_conv_block=False, extra_dense=True),
+}
+
+if __name__ == "__main__":
+    harness.cv_main(define_model, "depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS)
