@@ -69,12 +69,10 @@ def corrected_paired_ttest(a, b, test_train_ratio):
 # ---------------------------------------------------------------- reading results
 
 def find_scores(arg):
-    """The scores.json named by `arg`: the file itself, or the one in the directory."""
+    """The scores.json named by `arg`: the file itself, or the one in the directory (None if it has none)."""
     if os.path.isdir(arg):
         path = os.path.join(arg, "scores.json")
-        if not os.path.isfile(path):
-            raise harness.UserError(f"{arg}: no scores.json in this directory (run a *_cv.py script first)")
-        return path
+        return path if os.path.isfile(path) else None
     if not os.path.exists(arg):
         raise harness.UserError(f"{arg}: no such file or directory")
     return arg
@@ -120,6 +118,9 @@ def load_experiments(args, skip_dir=None):
         if skip_dir and os.path.isdir(arg) and os.path.realpath(arg) == os.path.realpath(skip_dir):
             continue
         path = find_scores(arg)
+        if path is None:  # e.g. results/evaluate_final, which results/* also matches
+            print(f"compare.py: skipping {arg}: no scores.json in this directory", file=sys.stderr)
+            continue
         if os.path.realpath(path) in seen:
             continue
         seen.add(os.path.realpath(path))
@@ -261,7 +262,7 @@ def main(argv=None):
         matplotlib.use("Agg")  # headless: the figure goes to a file and never blocks
     experiments = load_experiments(args.results, skip_dir=args.out)
     if not experiments:
-        raise harness.UserError(f"no experiments to compare (only the output folder {args.out} was given)")
+        raise harness.UserError(f"{' '.join(args.results)}: no scores.json to compare (run a *_cv.py script first)")
     reference = pick_reference(experiments, args.reference)
     table, warnings = comparison_table(experiments, reference)
     for line in warnings:

@@ -97,16 +97,20 @@ def to_mnist(gray, name="image"):
     # The estimate never goes above the paper seen on the border, so a thick
     # stroke (a digit that fills its image) is not taken for shading.
     paper = np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+    # A margin of paper all round, so a stroke that touches the image's edge
+    # is a stroke like any other (and not doubled by the filters' reflection).
+    ink = np.pad(ink, max(ink.shape) // 8, constant_values=paper)
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, max(ink.shape) // 3)), paper)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise harness.UserError(f"{name}: no digit found (blank image)")
     ink = np.clip(ink / peak, 0, 1)
-    # Keep the strokes: pixels at least half as dark as the darkest ink, in
-    # pieces big enough to be part of the digit (paper texture and grid lines are not).
-    labels, n = ndimage.label(ink > 0.5, structure=np.ones((3, 3)))
-    sizes = ndimage.sum_labels(np.ones_like(ink), labels, index=np.arange(1, n + 1))
-    keep = np.isin(labels, 1 + np.flatnonzero(sizes >= 0.1 * sizes.max()))
+    # Keep the strokes (hysteresis, as in edge detection): connected pieces of
+    # at least a quarter of the darkest ink's contrast that hold a fair share
+    # of pixels at least half as dark. Paper texture and grid lines are fainter.
+    labels, n = ndimage.label(ink > 0.25, structure=np.ones((3, 3)))
+    strong = ndimage.sum_labels(ink > 0.5, labels, index=np.arange(1, n + 1))
+    keep = np.isin(labels, 1 + np.flatnonzero(strong >= 0.1 * strong.max()))
     ink *= ndimage.binary_dilation(keep, iterations=max(1, round(max(ink.shape) / 50)))
     ink = np.clip((ink - 0.15) / 0.85, 0, 1)  # drop the faint halo of texture round the strokes
     # Crop to the ink.

@@ -160,12 +160,16 @@ def test_bad_inputs_are_one_line_errors_naming_the_file(tmp_path, content, words
     assert not (tmp_path / "out").exists()
 
 
-def test_directory_without_scores_is_a_user_error_without_traceback(tmp_path):
+def test_directory_without_scores_is_skipped_and_none_at_all_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     result = run_script("compare.py", tmp_path / "empty", "--out", tmp_path / "out")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"compare.py: error: {tmp_path / 'empty'}: no scores.json in this directory" in result.stderr
+    assert f"compare.py: skipping {tmp_path / 'empty'}: no scores.json in this directory" in result.stderr
+    assert f"compare.py: error: {tmp_path / 'empty'}: no scores.json to compare" in result.stderr
+    write_scores(tmp_path / "run", [0.9, 0.8])
+    result = run_script("compare.py", tmp_path / "empty", tmp_path / "run", "--out", tmp_path / "out")
+    assert result.returncode == 0 and "| run " in result.stdout
 
 
 # ---------------------------------------------------------------- a real, tiny run
