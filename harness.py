@@ -46,8 +46,9 @@ logging.getLogger("absl").setLevel(logging.ERROR)
 
 # Speed without changing what is learned (measured in bench/, see README):
 # run this many training steps per call into the backend, so Python's per-step
-# overhead is paid once per 100 batches of 32, not once per batch.
-STEPS_PER_EXECUTION = 100
+# overhead is paid once per 100 batches of 32, not once per batch. (Keras's
+# PyTorch backend runs one step at a time: it refuses any other value.)
+STEPS_PER_EXECUTION = 1 if keras.backend.backend() == "torch" else 100
 # Scoring is inference only, so its batch size changes nothing but speed.
 EVAL_BATCH_SIZE = 1000
 
