@@ -459,6 +459,7 @@ def cv_main(define_model, script, description, variants=None):
             write_json({"scores": [float(s) for s in scores], "mean": float(np.mean(scores)),
                         "std": float(np.std(scores)), "n": len(scores), "complete": len(scores) == args.folds,
                         "histories": histories, "config": config, "n_samples": len(trainX), "split": split,
+                        "data": args.data or os.environ.get("MNIST_PATH") or "keras.datasets.mnist",
                         "wall_seconds": round(time.monotonic() - start, 1), "versions": versions()},
                        scores_path)
 
