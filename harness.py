@@ -38,6 +38,11 @@ def stderr_silenced():
 import numpy as np  # noqa: E402
 with stderr_silenced():
     import keras  # noqa: E402
+    if keras.backend.backend() == "tensorflow":
+        # Looking for GPUs now, in the quiet, spares a CPU-only machine the
+        # "failed call to cuInit" line that would otherwise come with the first result.
+        import tensorflow as tf
+        tf.config.list_physical_devices()
 from sklearn.model_selection import KFold  # noqa: E402
 
 # Keras 3 calls H5 "legacy" (the tutorial's final_model.h5 is H5 on purpose) and
