@@ -20,7 +20,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-
 @contextlib.contextmanager
 def stderr_silenced():
     """Silence file descriptor 2: TensorFlow's C++ start-up notes go there

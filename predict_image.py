@@ -61,7 +61,10 @@ def grayscale(img):
     img = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         a = np.asarray(img, dtype=np.float64)  # 16-bit and float images: scale by their own range
-        top = 65535.0 if img.mode != "F" and a.max() > 255 else max(a.max(), 1.0) if img.mode == "F" else 255.0
+        if img.mode == "F":
+            top = max(a.max(), 1.0)
+        else:
+            top = 65535.0 if a.max() > 255 else 255.0
         return np.clip(a / top, 0, 1)
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
         rgba = img.convert("RGBA")
@@ -138,11 +141,16 @@ def to_mnist(gray, name="image"):
     return digit
 
 
+def plain_resize(img):
+    """The tutorial's load_image(): grayscale, resize to 28x28, scale to [0, 1] (for --raw)."""
+    return np.asarray(img.convert("L").resize((28, 28), Image.NEAREST), np.float32) / 255.0
+
+
 def load_image(path, raw=False):
     """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects."""
     img = open_image(path)
-    if raw:  # the tutorial's load_image(): grayscale, resize to 28x28, scale
-        digit = np.asarray(img.convert("L").resize((28, 28), Image.NEAREST), np.float32) / 255.0
+    if raw:
+        digit = plain_resize(img)
     else:
         digit = to_mnist(grayscale(img), path)
     return digit.reshape(28, 28, 1)

@@ -34,11 +34,6 @@ def accuracy(model, images, labels):
     return float(np.mean(probs.argmax(axis=1) == np.asarray(labels)))
 
 
-def raw(img):
-    """The tutorial's load_image: grayscale, resize to 28x28, scale to [0, 1]."""
-    return np.asarray(img.convert("L").resize((28, 28), Image.NEAREST), np.float32)[:, :, None] / 255.0
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="final_model.h5", metavar="PATH")
@@ -62,7 +57,7 @@ def main():
                     for d in digits.images]
             ours = accuracy(model, [predict_image.to_mnist(np.asarray(i, np.float64) / 255)[:, :, None]
                                     for i in imgs], digits.target)
-            plain = accuracy(model, [raw(i) for i in imgs], digits.target)
+            plain = accuracy(model, [predict_image.plain_resize(i)[:, :, None] for i in imgs], digits.target)
             name = {Image.NEAREST: "nearest", Image.BILINEAR: "bilinear", Image.BICUBIC: "bicubic"}[resample]
             rows.append((f"sklearn load_digits, {size}x{size} {name} ({len(imgs)} images)", ours, plain, len(imgs)))
         print(f"model: {args.model}\n")

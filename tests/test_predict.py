@@ -16,9 +16,9 @@ from scipy import ndimage
 
 import harness
 import predict_image
-from conftest import assert_one_line_error, run_script
+from conftest import REPO, assert_one_line_error, run_script
 
-REAL_DIGITS = os.path.join(os.path.dirname(harness.__file__), "..", "shared", "real_digits")
+REAL_DIGITS = os.path.join(REPO, "..", "shared", "real_digits")
 
 
 def draw_seven(size=(200, 200), box=(40, 30, 160, 170), width=12, ink=0, paper=255, mode="L"):
@@ -263,8 +263,7 @@ def test_directory_without_images(small_model, tmp_path):
 
 
 def test_atomic_preprocessed_grid_not_left_half_written(small_model, tmp_path):
-    shutil.copy("sample_image.png" if os.path.exists("sample_image.png") else
-                os.path.join(os.path.dirname(harness.__file__), "sample_image.png"), tmp_path / "s.png")
+    shutil.copy(os.path.join(REPO, "sample_image.png"), tmp_path / "s.png")
     result = run_script("predict_image.py", tmp_path / "s.png", "--model", small_model,
                         "--show-preprocessed", tmp_path / "grid.png")
     assert result.stdout.strip() == "7"
