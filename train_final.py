@@ -1,6 +1,7 @@
 """Stage 4: fit the deeper model on all 60,000 training images and save it as final_model.h5.
 
     python train_final.py
+    python train_final.py --augment --epochs N --model final_model_augment.h5   # reads real handwriting better
 """
 import argparse
 
@@ -22,6 +23,8 @@ def main():
         trainX, _ = harness.prep_pixels(trainX, testX[:0])
         harness.keras.utils.set_random_seed(args.seed)
         model = harness.with_scaling(define_model(args.learning_rate), args.scaling, trainX)
+        if args.augment:
+            model = harness.with_augmentation(model)
         model.fit(trainX, trainY, epochs=args.epochs, batch_size=args.batch_size,
                   verbose=harness.fit_verbosity(), callbacks=[harness.Progress(args.epochs)])
         # written to a temp file and renamed: an interrupted run keeps the old model
