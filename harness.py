@@ -542,3 +542,45 @@ def resume_folds(scores_path, config):
                       if config.get(k) != saved.get("config", {}).get(k))
         raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
     return list(zip(saved["scores"], saved["histories"])), saved.get("split")
+
+
+# ---------------------------------------------------------------- Section 1: look at the data
+
+def main():
+    """`python harness.py`: the tutorial's first listing. Load MNIST, print the
+    shapes of its arrays as loaded, and plot the first nine training images."""
+    parser = argparse.ArgumentParser(prog="harness.py", description="Section 1 of the tutorial: load MNIST, "
+                                     "print its shapes and save the first nine training images as a 3x3 grid")
+    add_data_args(parser)
+    parser.add_argument("--out", default=os.path.join("results", "dataset"), metavar="DIR",
+                        help="where first_nine.png goes (default: results/dataset)")
+    parser.add_argument("--show", action="store_true", help="also open the plot in a window")
+    args = parser.parse_args()
+    positive(parser, args, "limit")
+    if not args.show:
+        import matplotlib
+        matplotlib.use("Agg")  # headless: the plot goes to a file and never blocks
+
+    def look():
+        import matplotlib.pyplot as plt
+        # load_dataset's loading, before its reshape and one-hot encoding
+        path = args.data or os.environ.get("MNIST_PATH")
+        (trainX, trainY), (testX, testY) = read_mnist_npz(path) if path else download_mnist()
+        if args.limit:
+            trainX, trainY = trainX[:args.limit], trainY[:args.limit]
+        # summarize loaded dataset
+        print("Train: X=%s, y=%s" % (trainX.shape, trainY.shape))
+        print("Test: X=%s, y=%s" % (testX.shape, testY.shape), flush=True)
+        # plot the first few images
+        fig = plt.figure(figsize=(6, 6))
+        for i in range(min(9, len(trainX))):
+            fig.add_subplot(3, 3, i + 1).imshow(trainX[i], cmap=plt.get_cmap("gray"))
+        grid = os.path.join(args.out, "first_nine.png")
+        save_figure(fig, grid, args.show)
+        print(f"first nine training images: {grid}", file=sys.stderr)
+
+    run(look)
+
+
+if __name__ == "__main__":
+    main()
