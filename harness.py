@@ -448,7 +448,7 @@ def default_out(args, script):
         name += f"-lr{args.learning_rate:g}"
     if args.reuse_model:
         name += "-reuse"
-    if args.augment:
+    if getattr(args, "augment", False):
         name += "-augment"
     return os.path.join("results", name)
 
