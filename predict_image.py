@@ -9,9 +9,11 @@ to look like one, following how MNIST itself was made; --raw keeps the
 tutorial's plain grayscale + resize instead.
 """
 import argparse
+import io
 import json
 import os
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -39,20 +41,37 @@ def open_image(path):
         raise harness.UserError(f"{path}: no such file")
     if os.path.getsize(path) == 0:
         raise harness.UserError(f"{path}: empty file")
+    return decode_image(path, path)
+
+
+def open_image_bytes(data, name="image"):
+    """open_image() for an image file's bytes (predict_web.py's request bodies)."""
+    if not data:
+        raise harness.UserError(f"{name}: empty file")
+    return decode_image(io.BytesIO(data), name)
+
+
+# warnings.catch_warnings() changes global state: one decode at a time, so a
+# server's threads cannot undo each other's decompression-bomb check.
+decode_lock = threading.Lock()
+
+
+def decode_image(source, name):
+    """Image.open(source) decoded in full, every failure a one-line UserError naming `name`."""
     try:
-        with warnings.catch_warnings():
+        with decode_lock, warnings.catch_warnings():
             # Pillow only warns between its limit and twice its limit; refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(source)
             img.seek(0)
             img.load()  # decode now, so a truncated file fails here and not later
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise harness.UserError(f"{path}: image too large (over Pillow's limit of "
+        raise harness.UserError(f"{name}: image too large (over Pillow's limit of "
                                 f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
     except Image.UnidentifiedImageError:
-        raise harness.UserError(f"{path}: not an image file Pillow can read")
+        raise harness.UserError(f"{name}: not an image file Pillow can read")
     except Exception as e:  # truncated data, broken chunks, bad headers...
-        raise harness.UserError(f"{path}: broken or truncated image ({e})".replace("\n", " "))
+        raise harness.UserError(f"{name}: broken or truncated image ({e})".replace("\n", " "))
     return img
 
 
@@ -154,6 +173,11 @@ def load_image(path, raw=False):
     else:
         digit = to_mnist(grayscale(img), path)
     return digit.reshape(28, 28, 1)
+
+
+def load_image_bytes(data, name="image"):
+    """load_image() for an image file's bytes: the same reading and preprocessing."""
+    return to_mnist(grayscale(open_image_bytes(data, name)), name).reshape(28, 28, 1)
 
 
 def expand_paths(paths):
