@@ -7,6 +7,7 @@ The tutorial: "How to Develop a CNN for MNIST Handwritten Digit Classification"
 """
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -244,47 +245,88 @@ def kfold_splits(n_samples, n_folds=5, seed=1):
     return list(kfold.split(np.zeros(n_samples)))
 
 
-def train(model, trainX, trainY, testX, testY, epochs=10, batch_size=32, callbacks=()):
+def train(model, trainX, trainY, testX, testY, epochs=10, batch_size=32, callbacks=(), verbose=None):
     """The tutorial's model.fit(..., validation_data=(testX, testY)), scoring the test split at a larger batch."""
     return model.fit(trainX, trainY, epochs=epochs, batch_size=batch_size,
                      validation_data=(testX, testY), validation_batch_size=EVAL_BATCH_SIZE,
-                     verbose=fit_verbosity(), callbacks=list(callbacks))
+                     verbose=fit_verbosity() if verbose is None else verbose, callbacks=list(callbacks))
+
+
+def evaluate_fold(define_model, dataX, dataY, train_ix, test_ix, seed, epochs=10, batch_size=32,
+                  scaling="normalize", augment=False, callbacks=(), verbose=None, model=None):
+    """One fold: train a fresh model from define_model() on the train rows, score it on the test rows.
+
+    Returns (accuracy, history, model). `model`, if given, is trained on
+    instead of a fresh one (the tutorial's --reuse-model way).
+    """
+    if model is None:
+        keras.backend.clear_session()  # a fresh graph per fold: memory stays flat fold after fold
+    keras.utils.set_random_seed(seed)
+    # select rows for train and test
+    trainX, trainY, testX, testY = dataX[train_ix], dataY[train_ix], dataX[test_ix], dataY[test_ix]
+    if model is None:
+        model = with_scaling(define_model(), scaling, trainX)
+        if augment:
+            model = with_augmentation(model)
+    history = train(model, trainX, trainY, testX, testY, epochs, batch_size, callbacks, verbose)
+    # The last epoch's validation pass has just scored this fold's test
+    # split with the final weights: that is the tutorial's model.evaluate.
+    accuracy = history.history["val_accuracy"][-1]
+    return accuracy, {k: [float(v) for v in vs] for k, vs in history.history.items()}, model
 
 
 def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=32, seed=1,
-                   reuse_model=False, scaling="normalize", done=(), on_fold_end=None):
-    """k-fold cross-validation; returns (scores, histories), one per fold.
+                   reuse_model=False, scaling="normalize", augment=False, done=None, on_fold_end=None,
+                   executor=None):
+    """k-fold cross-validation; returns (scores, histories), one per fold, in fold order.
 
     A fresh model from define_model() is trained in every fold. With
     reuse_model=True one model keeps training across folds, as the original
     tutorial did, so folds 2..k score images it has already trained on.
     `scaling` other than "normalize" adds a pixel-scaling layer whose
-    statistics come from the fold's training split only.
-    `done` holds (score, history) of folds finished earlier (--resume).
+    statistics come from the fold's training split only; `augment` adds
+    random rotation, shift and zoom of the training images.
+    `done` maps fold -> (score, history) for folds finished earlier (--resume).
+    `executor` (see workers.py) runs the folds in parallel, in worker
+    processes or on a cluster; without one they run here, one after another.
+    on_fold_end(finished) gets every finished fold after each one ends.
     """
-    scores, histories = [s for s, _ in done], [h for _, h in done]
+    finished = dict(done or {})
     folds = kfold_splits(len(dataX), n_folds, seed)
-    progress = Progress(epochs * (n_folds - len(done)))
-    model = None
-    for fold, (train_ix, test_ix) in enumerate(folds):
-        if fold < len(done):
-            continue
-        keras.utils.set_random_seed(fold_seed(seed, fold))
-        # select rows for train and test
-        trainX, trainY, testX, testY = dataX[train_ix], dataY[train_ix], dataX[test_ix], dataY[test_ix]
-        if model is None or not reuse_model:
-            model = with_scaling(define_model(), scaling, trainX)
+    todo = [fold for fold in range(n_folds) if fold not in finished]
+    progress = Progress(epochs * len(todo))
+
+    def fold_task(fold):
+        train_ix, test_ix = folds[fold]
+        return dict(define_model=define_model, dataX=dataX, dataY=dataY, train_ix=train_ix, test_ix=test_ix,
+                    seed=fold_seed(seed, fold), epochs=epochs, batch_size=batch_size, scaling=scaling,
+                    augment=augment)
+
+    def in_turn():
+        model = None
+        for fold in todo:
+            progress.label = f"fold {fold + 1}/{n_folds} "
+            acc, history, model = evaluate_fold(**fold_task(fold), callbacks=[progress],
+                                                model=model if reuse_model else None)
+            yield fold, acc, history
+
+    def report_epoch(fold, epoch, logs):
         progress.label = f"fold {fold + 1}/{n_folds} "
-        history = train(model, trainX, trainY, testX, testY, epochs, batch_size, [progress])
-        # The last epoch's validation pass has just scored this fold's test
-        # split with the final weights: that is the tutorial's model.evaluate.
-        acc = history.history["val_accuracy"][-1]
-        scores.append(acc)
-        histories.append({k: [float(v) for v in vs] for k, vs in history.history.items()})
+        progress.on_epoch_end(epoch, logs)
+
+    if executor is None or reuse_model:
+        results = in_turn()
+    else:
+        import workers  # the process pool and cluster machinery
+        results = workers.run_folds(executor, [(fold, fold_task(fold)) for fold in todo], report_epoch)
+    unreported = list(todo)
+    for fold, acc, history in results:
+        finished[fold] = (acc, history)
         if on_fold_end:
-            on_fold_end(scores, histories)  # saved before it is reported: a fold shown is a fold kept
-        print("> %.3f" % (acc * 100.0), flush=True)
-    return scores, histories
+            on_fold_end(finished)  # saved before it is reported: a fold shown is a fold kept
+        while unreported and unreported[0] in finished:  # the tutorial's lines, in fold order
+            print("> %.3f" % (finished[unreported.pop(0)][0] * 100.0), flush=True)
+    return [finished[f][0] for f in range(n_folds)], [finished[f][1] for f in range(n_folds)]
 
 
 # ---------------------------------------------------------------- plots
@@ -404,7 +446,7 @@ def add_training_args(parser):
                         help="pixel scaling (default: normalize to [0, 1]; extension: center, standardize)")
     parser.add_argument("--augment", action="store_true",
                         help=f"randomly rotate (up to {AUGMENT_ROTATION * 360:g} degrees), shift (up to "
-                             f"{AUGMENT_TRANSLATION:.0%} of the side) and zoom (up to {AUGMENT_ZOOM:.0%}) "
+                             f"{AUGMENT_TRANSLATION * 100:g}%% of the side) and zoom (up to {AUGMENT_ZOOM * 100:g}%%) "
                              "the training images; inference unchanged (default: off, the tutorial's way)")
     parser.add_argument("--seed", type=int, default=1, metavar="S",
                         help="seed for the fold split, weights and shuffling; same seed, same scores (default: 1)")
@@ -453,11 +495,14 @@ def default_out(args, script):
     return os.path.join("results", name)
 
 
-def cv_main(define_model, script, description, variants=None):
+def cv_main(define_model, script, description, variants=None, threads_per_fold=1):
     """Everything a CV stage script does: parse flags, run evaluate_model, write scores and plots.
 
     `variants` (name -> define_model) adds a --variant flag choosing among them.
+    `threads_per_fold`: how many cores one fold of this model uses well; the
+    default --jobs is the number of cores over that (at most the folds).
     """
+    import workers  # the process pool and the cluster: their own module
     parser = argparse.ArgumentParser(prog=script, description=description)
     add_training_args(parser)
     if variants:
@@ -473,8 +518,9 @@ def cv_main(define_model, script, description, variants=None):
                              "so folds 2..k are scored on images it has trained on (for comparison only)")
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run from its scores.json (same configuration only)")
+    add_parallel_args(parser, default_jobs=workers.default_jobs(5, threads_per_fold))
     args = parser.parse_args()
-    positive(parser, args, "epochs", "batch-size", "limit")
+    positive(parser, args, "epochs", "batch-size", "limit", "jobs")
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     if not args.show:
@@ -482,12 +528,18 @@ def cv_main(define_model, script, description, variants=None):
         matplotlib.use("Agg")  # headless: plots go to files and never block
     if variants:
         define_model = variants[args.variant]
+    jobs = args.jobs or workers.default_jobs(args.folds, threads_per_fold)
+    if args.reuse_model and (jobs > 1 or args.cluster):
+        if args.jobs or args.cluster:
+            print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
+                  "in this process", file=sys.stderr)
+        jobs, args.cluster = 1, None
     out = args.out or default_out(args, script)
     scores_path = os.path.join(out, "scores.json")
     config = cv_config(args, script)
 
     def main():
-        done, done_split = resume_folds(scores_path, config) if args.resume else ([], None)
+        done, done_split = resume_folds(scores_path, config) if args.resume else ({}, None)
         trainX, trainY, _, _ = load_dataset(args.data, args.limit)
         if len(trainX) < args.folds:
             raise UserError(f"--limit {args.limit} leaves fewer images than --folds {args.folds}")
@@ -497,28 +549,70 @@ def cv_main(define_model, script, description, variants=None):
             raise UserError(f"{scores_path}: cannot resume, the earlier run split other data into folds")
         start = time.monotonic() - (done_seconds(scores_path) if done else 0.0)
 
-        def save_scores(scores, histories):
-            write_json({"scores": [float(s) for s in scores], "mean": float(np.mean(scores)),
-                        "std": float(np.std(scores)), "n": len(scores), "complete": len(scores) == args.folds,
-                        "histories": histories, "config": config, "n_samples": len(trainX), "split": split,
-                        "data": args.data or os.environ.get("MNIST_PATH") or "keras.datasets.mnist",
-                        "wall_seconds": round(time.monotonic() - start, 1), "versions": versions()},
-                       scores_path)
+        def save_scores(finished):
+            write_scores(scores_path, finished, config, len(trainX), split, args.data,
+                         time.monotonic() - start)
 
+        model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
+        again = " ".join([os.path.basename(sys.executable), script] + [a for a in sys.argv[1:] if a != "--resume"])
         try:
-            scores, histories = evaluate_model(trainX, trainY, lambda: define_model(args.learning_rate),
-                                               args.folds, args.epochs, args.batch_size, args.seed,
-                                               args.reuse_model, args.scaling, done, on_fold_end=save_scores)
+            with parallel_executor(jobs, args.cluster) as executor:
+                scores, histories = evaluate_model(trainX, trainY, model, args.folds, args.epochs,
+                                                   args.batch_size, args.seed, args.reuse_model, args.scaling,
+                                                   args.augment, done, save_scores, executor)
         except KeyboardInterrupt:
-            n = len(json.load(open(scores_path))["scores"]) if os.path.exists(scores_path) else 0
-            again = " ".join([sys.executable.split("/")[-1], script] + [a for a in sys.argv[1:] if a != "--resume"])
-            print(f"\ninterrupted: {n} of {args.folds} folds kept in {scores_path}; "
+            print(f"\ninterrupted: {folds_kept(scores_path)} of {args.folds} folds kept in {scores_path}; "
                   f"continue with: {again} --resume", file=sys.stderr)
             sys.exit(130)
+        except workers.BrokenProcessPool:
+            raise UserError(f"a worker process died mid-fold; {folds_kept(scores_path)} of {args.folds} folds "
+                            f"kept in {scores_path}; continue with: {again} --resume")
         summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), args.show)
         summarize_performance(scores, os.path.join(out, "boxplot.png"), args.show)
 
     run(main)
+
+
+def add_parallel_args(parser, default_jobs):
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="folds run at once, each in its own worker process with a share of the cores "
+                             f"(default: the fastest on this machine for this model, here {default_jobs}; "
+                             "1 runs them in turn in this process)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run the folds on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler "
+                             "file, or 'local' for a LocalCluster of --jobs workers here "
+                             "(pip install -r requirements-cluster.txt)")
+
+
+@contextlib.contextmanager
+def parallel_executor(jobs, cluster=None):
+    """workers.make_executor(jobs, cluster), or None (run in this process) for one job and no cluster."""
+    if jobs == 1 and not cluster:
+        yield None
+        return
+    import workers
+    with workers.make_executor(jobs, cluster) as executor:
+        yield executor
+
+
+def write_scores(path, finished, config, n_samples, split, data, wall_seconds):
+    """scores.json: the finished folds' scores and histories in fold order, and how they were made."""
+    folds = sorted(finished)
+    scores = [float(finished[f][0]) for f in folds]
+    write_json({"scores": scores, "folds": folds, "mean": float(np.mean(scores)), "std": float(np.std(scores)),
+                "n": len(scores), "complete": len(scores) == config["folds"],
+                "histories": [finished[f][1] for f in folds], "config": config, "n_samples": n_samples,
+                "split": split, "data": data or os.environ.get("MNIST_PATH") or "keras.datasets.mnist",
+                "wall_seconds": round(wall_seconds, 1), "versions": versions()},
+               path)
+
+
+def folds_kept(scores_path):
+    try:
+        with open(scores_path) as f:
+            return len(json.load(f)["scores"])
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 def done_seconds(scores_path):
@@ -527,7 +621,7 @@ def done_seconds(scores_path):
 
 
 def resume_folds(scores_path, config):
-    """The (score, history) of each fold an earlier run with the same configuration finished, and its split."""
+    """fold -> (score, history) for each fold an earlier run with the same configuration finished, and its split."""
     if config["reuse_model"]:
         raise UserError(f"{scores_path}: --resume does not work with --reuse-model (the shared model is not saved)")
     try:
@@ -541,7 +635,8 @@ def resume_folds(scores_path, config):
         diff = sorted(k for k in set(config) | set(saved.get("config", {}))
                       if config.get(k) != saved.get("config", {}).get(k))
         raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
-    return list(zip(saved["scores"], saved["histories"])), saved.get("split")
+    folds = saved.get("folds", range(len(saved["scores"])))  # files from before --jobs: a prefix of the folds
+    return dict(zip(folds, zip(saved["scores"], saved["histories"]))), saved.get("split")
 
 
 # ---------------------------------------------------------------- Section 1: look at the data
