@@ -1,6 +1,7 @@
 """How well predict_image.py reads digits that are not MNIST's, with and without its preprocessing.
 
-    python bench/digits_accuracy.py --model final_model.h5 [--real-digits ../shared/real_digits]
+    python bench/digits_accuracy.py --model final_model.h5 --model final_model_augment.h5 \
+        [--real-digits ../shared/real_digits]
 
 Two sets:
   * a folder of labelled real-world images (labels.csv: file,label), such as
@@ -8,8 +9,8 @@ Two sets:
   * scikit-learn's load_digits: 1,797 real handwritten digits, 8x8 pixels,
     rendered as larger dark-on-white images (several sizes and resamplings),
     the way a user's scan or drawing arrives.
-For each, the share predicted right with predict_image's MNIST-style
-preprocessing, and with the tutorial's plain resize (--raw).
+For each set and each model, the share predicted right with predict_image's
+MNIST-style preprocessing, and with the tutorial's plain resize (--raw).
 """
 import argparse
 import csv
@@ -26,44 +27,62 @@ from sklearn.datasets import load_digits  # noqa: E402
 import harness  # noqa: E402
 import predict_image  # noqa: E402
 
-RENDERINGS = [(28, Image.NEAREST), (64, Image.NEAREST), (64, Image.BILINEAR), (128, Image.BICUBIC)]
+REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
+# (size, resampling) of each rendering of load_digits; 112x112 bilinear is the one the targets name.
+RENDERINGS = [(28, Image.NEAREST), (64, Image.NEAREST), (64, Image.BILINEAR), (112, Image.BILINEAR),
+              (128, Image.BICUBIC)]
+RESAMPLING_NAMES = {Image.NEAREST: "nearest", Image.BILINEAR: "bilinear", Image.BICUBIC: "bicubic"}
+
+
+def real_digits_set(folder):
+    """(name, preprocessed images, --raw images, labels) for a folder with labels.csv, or None without one."""
+    labels_csv = os.path.join(folder, "labels.csv")
+    if not os.path.isfile(labels_csv):
+        return None
+    with open(labels_csv) as f:
+        labelled = [(os.path.join(folder, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
+    paths, labels = zip(*labelled)
+    return (f"{folder} ({len(labels)} images)", np.stack([predict_image.load_image(p) for p in paths]),
+            np.stack([predict_image.load_image(p, raw=True) for p in paths]), np.asarray(labels))
+
+
+def load_digits_set(size, resample):
+    """scikit-learn's 8x8 digits drawn dark on white at size x size: (name, preprocessed, --raw, labels)."""
+    digits = load_digits()
+    imgs = [Image.fromarray(np.uint8(255 - d * 255 / 16), "L").resize((size, size), resample)
+            for d in digits.images]
+    ours = np.stack([predict_image.to_mnist(np.asarray(i, np.float64) / 255) for i in imgs])[..., None]
+    plain = np.stack([predict_image.plain_resize(i) for i in imgs])[..., None]
+    name = f"sklearn load_digits, {size}x{size} {RESAMPLING_NAMES[resample]} ({len(imgs)} images)"
+    return name, ours, plain, digits.target
 
 
 def accuracy(model, images, labels):
-    probs = model.predict(np.stack(images), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+    probs = model.predict(images, batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
     return float(np.mean(probs.argmax(axis=1) == np.asarray(labels)))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH")
-    parser.add_argument("--real-digits", default=os.path.join(ROOT, "..", "shared", "real_digits"), metavar="DIR")
+    parser.add_argument("--model", action="append", metavar="PATH",
+                        help="a model to measure; repeat for several, side by side (default: final_model.h5)")
+    parser.add_argument("--real-digits", default=REAL_DIGITS, metavar="DIR")
     args = parser.parse_args()
+    paths = args.model or ["final_model.h5"]
 
     def measure():
-        model = harness.load_model(args.model)
-        rows = []
-        labels_csv = os.path.join(args.real_digits, "labels.csv")
-        if os.path.isfile(labels_csv):
-            with open(labels_csv) as f:
-                labelled = [(os.path.join(args.real_digits, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
-            paths, labels = zip(*labelled)
-            ours = accuracy(model, [predict_image.load_image(p) for p in paths], labels)
-            plain = accuracy(model, [predict_image.load_image(p, raw=True) for p in paths], labels)
-            rows.append((f"{args.real_digits} ({len(labels)} images)", ours, plain, len(labels)))
-        digits = load_digits()
-        for size, resample in RENDERINGS:
-            imgs = [Image.fromarray(np.uint8(255 - d * 255 / 16), "L").resize((size, size), resample)
-                    for d in digits.images]
-            ours = accuracy(model, [predict_image.to_mnist(np.asarray(i, np.float64) / 255)[:, :, None]
-                                    for i in imgs], digits.target)
-            plain = accuracy(model, [predict_image.plain_resize(i)[:, :, None] for i in imgs], digits.target)
-            name = {Image.NEAREST: "nearest", Image.BILINEAR: "bilinear", Image.BICUBIC: "bicubic"}[resample]
-            rows.append((f"sklearn load_digits, {size}x{size} {name} ({len(imgs)} images)", ours, plain, len(imgs)))
-        print(f"model: {args.model}\n")
-        print("| images | preprocessed | --raw (tutorial) |\n| --- | ---: | ---: |")
-        for name, ours, plain, n in rows:
-            print(f"| {name} | {ours * 100:.1f}% ({round(ours * n)}) | {plain * 100:.1f}% ({round(plain * n)}) |")
+        models = [harness.load_model(p) for p in paths]
+        sets = [s for s in [real_digits_set(args.real_digits)] if s]
+        sets += [load_digits_set(size, resample) for size, resample in RENDERINGS]
+        header = "".join(f" {p} | {p} --raw |" for p in paths)
+        print(f"| images |{header}\n| --- |" + " ---: | ---: |" * len(paths))
+        for name, ours, plain, labels in sets:
+            cells = ""
+            for model in models:
+                for images in (ours, plain):
+                    acc = accuracy(model, images, labels)
+                    cells += f" {acc * 100:.1f}% ({round(acc * len(labels))}) |"
+            print(f"| {name} |{cells}", flush=True)
 
     harness.run(measure)
 
