@@ -3,6 +3,8 @@
     python depth_cv.py --variant conv    # baseline + Conv2D(64) and max-pool
     python depth_cv.py --variant dense   # baseline + a second Dense(100)
 """
+import functools
+
 import harness
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
@@ -25,9 +27,10 @@ def define_model(learning_rate=0.01, extra_conv_block=True, extra_dense=False):
     return harness.compile_model(model, learning_rate)
 
 
+# functools.partial, not lambdas: worker processes receive the model's recipe by pickling.
 VARIANTS = {
-    "conv": lambda learning_rate=0.01: define_model(learning_rate, extra_conv_block=True, extra_dense=False),
-    "dense": lambda learning_rate=0.01: define_model(learning_rate, extra_conv_block=False, extra_dense=True),
+    "conv": functools.partial(define_model, extra_conv_block=True, extra_dense=False),
+    "dense": functools.partial(define_model, extra_conv_block=False, extra_dense=True),
 }
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ from sklearn.model_selection import KFold  # noqa: E402
 # Keras 3 calls H5 "legacy" (the tutorial's final_model.h5 is H5 on purpose) and
 # notes that a loaded model has no metrics until used: neither helps the user.
 logging.getLogger("absl").setLevel(logging.ERROR)
+# Each fold builds a fresh model, and TensorFlow warns that it traces a fresh graph: that is the point.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 # Speed without changing what is learned (measured in bench/, see README):
 # run this many training steps per call into the backend, so Python's per-step
@@ -556,7 +558,7 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
         model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
         again = " ".join([os.path.basename(sys.executable), script] + [a for a in sys.argv[1:] if a != "--resume"])
         try:
-            with parallel_executor(jobs, args.cluster) as executor:
+            with workers.make_executor(jobs, args.cluster) as executor:
                 scores, histories = evaluate_model(trainX, trainY, model, args.folds, args.epochs,
                                                    args.batch_size, args.seed, args.reuse_model, args.scaling,
                                                    args.augment, done, save_scores, executor)
@@ -582,17 +584,6 @@ def add_parallel_args(parser, default_jobs):
                         help="run the folds on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler "
                              "file, or 'local' for a LocalCluster of --jobs workers here "
                              "(pip install -r requirements-cluster.txt)")
-
-
-@contextlib.contextmanager
-def parallel_executor(jobs, cluster=None):
-    """workers.make_executor(jobs, cluster), or None (run in this process) for one job and no cluster."""
-    if jobs == 1 and not cluster:
-        yield None
-        return
-    import workers
-    with workers.make_executor(jobs, cluster) as executor:
-        yield executor
 
 
 def write_scores(path, finished, config, n_samples, split, data, wall_seconds):

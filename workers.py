@@ -1,0 +1,242 @@
+"""Cross-validation folds in parallel: worker processes on this machine (--jobs N) or a Dask cluster (--cluster).
+
+Each fold trains a fresh, separately seeded model, so the folds are
+independent tasks and harness.evaluate_model can hand them to any
+concurrent.futures executor. This module makes one and runs folds on it:
+
+  * make_executor(jobs, cluster): a process pool on this machine, started
+    with spawn (TensorFlow is not fork-safe), each worker given its share of
+    the cores; or Dask's client.get_executor() on a cluster (an address, a
+    scheduler file, or "local" for a LocalCluster here);
+  * run_folds(executor, tasks, progress): runs harness.evaluate_fold for each
+    fold on the workers, relays every worker's epochs to one progress line
+    with one ETA, and yields the folds as they finish.
+
+A worker that dies mid-fold breaks a local pool (concurrent.futures.process.
+BrokenProcessPool: the caller keeps the finished folds and says how to
+resume); on a Dask cluster the scheduler runs that fold again on another
+worker, and the run ends with the same scores.
+"""
+import concurrent.futures
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue
+import random
+import signal
+import threading
+from concurrent.futures.process import BrokenProcessPool  # noqa: F401 (callers catch it)
+
+import numpy as np
+
+import harness
+
+CLUSTER_REQUIREMENTS = "requirements-cluster.txt"
+
+
+def default_jobs(n_tasks, threads_per_task=1):
+    """As many workers as the cores allow when each task gets `threads_per_task` (measured per model, see README)."""
+    return max(1, min(n_tasks, (os.cpu_count() or 1) // threads_per_task))
+
+
+# ---------------------------------------------------------------- in a worker process
+
+epochs_queue = None  # where this worker reports its epochs (set by start_worker)
+
+
+def start_worker(threads, queue_for_epochs):
+    """Runs once in every local worker process, before any fold."""
+    global epochs_queue
+    epochs_queue = queue_for_epochs
+    limit_threads(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers itself
+
+
+def limit_threads(threads):
+    """Size this process's thread pools to its share of the cores (TensorFlow otherwise takes every core)."""
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = str(threads)
+    if harness.keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+class ReportEpochs(harness.keras.callbacks.Callback):
+    """Sends (key, epoch, logs) to the parent after every epoch, for its progress line."""
+
+    def __init__(self, key, destination):
+        super().__init__()
+        self.key, self.destination = key, destination
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.destination.put((self.key, epoch, {k: float(v) for k, v in (logs or {}).items()}))
+
+
+class DaskEvents:
+    """put() on a Dask worker: an event sent with the worker's own connection to the scheduler, which
+    the parent subscribed to. (A dask.distributed.Queue would start a client inside the worker while the
+    fold runs, whose retries draw from Python's global `random`, from which Keras draws weight seeds.)"""
+
+    def put(self, item):
+        from dask.distributed import get_worker
+        get_worker().log_event(EPOCH_TOPIC, item)
+
+
+EPOCH_TOPIC = "mnist-cv-epochs"
+
+
+def run_fold(key, kwargs, destination=None):
+    """One fold in a worker: harness.evaluate_fold with a fresh model; returns (accuracy, history)."""
+    destination = destination or epochs_queue
+    with own_python_random(kwargs["seed"]):
+        accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[ReportEpochs(key, destination)],
+                                                     verbose=0)
+    return accuracy, history
+
+
+@contextlib.contextmanager
+def own_python_random(seed):
+    """Keras draws each layer's default weight seed from Python's global `random`, which a Dask
+    worker's own threads also draw from: the weights would then depend on timing. Give Keras a
+    generator of its own for the fold, seeded as keras.utils.set_random_seed(seed) seeds the global one."""
+    from keras.src.random import seed_generator  # where Keras keeps its reference to `random`
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
+# ---------------------------------------------------------------- in the parent
+
+def is_dask(executor):
+    return type(executor).__module__.startswith("distributed")
+
+
+@contextlib.contextmanager
+def make_executor(jobs, cluster=None):
+    """A concurrent.futures executor for the folds: `jobs` local worker processes, or a Dask cluster.
+
+    `cluster`: None (local processes), "local" (a Dask LocalCluster of `jobs`
+    single-threaded worker processes here), a scheduler address
+    ("tcp://host:8786") or a scheduler file (JSON, as `dask scheduler
+    --scheduler-file` writes). None, for one job and no cluster: the folds then
+    run in turn in the calling process.
+    """
+    if jobs == 1 and not cluster:
+        yield None
+        return
+    if cluster:
+        with dask_executor(jobs, cluster) as executor:
+            yield executor
+        return
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")  # never fork once TensorFlow is loaded
+    epochs = context.Queue()
+    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=start_worker,
+                                                  initargs=(threads, epochs))
+    pool.epochs = epochs  # where the workers report their epochs (run_folds reads it)
+    try:
+        yield pool
+    finally:
+        stop_workers(pool)
+
+
+def stop_workers(pool):
+    """Cancel what has not started and end the worker processes now: a running fold cannot be
+    interrupted from outside, and waiting for it would keep Ctrl-C waiting for minutes.
+    (concurrent.futures gets a public call for this, terminate_workers(), only in Python 3.14.)"""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
+
+
+@contextlib.contextmanager
+def dask_executor(jobs, cluster):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise harness.UserError(f"--cluster {cluster}: Dask is not installed "
+                                f"(pip install -r {CLUSTER_REQUIREMENTS})")
+    local = None
+    try:
+        if cluster == "local":
+            # One thread per worker process (and for TensorFlow inside it), as the local pool does.
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            env = {name: str(threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                                                    "TF_NUM_INTEROP_THREADS")}
+            local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                                 silence_logs=logging.ERROR,
+                                 env=env)
+            client = Client(local)
+        elif cluster.endswith(".json") or os.path.isfile(cluster):
+            client = Client(scheduler_file=cluster, timeout="20s")
+        else:
+            client = Client(cluster, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as e:
+        if local:
+            local.close()
+        raise harness.UserError(f"--cluster {cluster}: cannot connect to a Dask scheduler ({e})".replace("\n", " "))
+    executor = client.get_executor()
+    executor.epochs = queue.Queue()  # the workers' epochs arrive here (run_folds reads it)
+    client.subscribe_topic(EPOCH_TOPIC, lambda event: executor.epochs.put(event[1]))
+    try:
+        yield executor
+    finally:
+        client.cancel(list(client.futures.values()))
+        client.close()
+        if local:
+            local.close()
+
+
+def share_arrays(executor, tasks):
+    """On Dask, send each large array to every worker once (scattered), not inside every task."""
+    if not is_dask(executor):
+        return tasks
+    from dask.distributed import get_client
+    client, scattered = get_client(), {}
+    for _, kwargs in tasks:
+        for value in kwargs.values():
+            if isinstance(value, np.ndarray) and value.nbytes > 1_000_000 and id(value) not in scattered:
+                scattered[id(value)] = client.scatter(value, broadcast=True, hash=False)
+    return [(key, {k: scattered.get(id(v), v) for k, v in kwargs.items()}) for key, kwargs in tasks]
+
+
+def run_folds(executor, tasks, on_epoch):
+    """Run harness.evaluate_fold(**kwargs) for each (key, kwargs) in `tasks` on the executor's workers.
+
+    Tasks start in the order given. Yields (key, accuracy, history) as each
+    fold finishes, in any order. Every worker's epochs reach on_epoch(key,
+    epoch, logs), so one progress line can cover the whole run.
+    """
+    destination = DaskEvents() if is_dask(executor) else None  # local workers got their queue at start
+    done = threading.Event()
+    relay = threading.Thread(target=relay_epochs, args=(executor.epochs, on_epoch, done), daemon=True)
+    relay.start()
+    futures = {executor.submit(run_fold, key, kwargs, destination): key
+               for key, kwargs in share_arrays(executor, tasks)}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            accuracy, history = future.result()
+            yield futures[future], accuracy, history
+    finally:
+        for future in futures:
+            future.cancel()
+        done.set()
+        relay.join(2)
+
+
+def relay_epochs(source, on_epoch, done):
+    while not done.is_set():
+        try:
+            key, epoch, logs = source.get(timeout=0.5)
+        except (queue.Empty, TimeoutError, OSError, EOFError):
+            continue
+        on_epoch(key, epoch, logs)
