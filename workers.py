@@ -64,14 +64,14 @@ def limit_threads(threads):
 
 
 class ReportEpochs(harness.keras.callbacks.Callback):
-    """Sends (key, epoch, logs) to the parent after every epoch, for its progress line."""
+    """Calls send((key, epoch, logs)) after every epoch, for the parent's progress line."""
 
-    def __init__(self, key, destination):
+    def __init__(self, key, send):
         super().__init__()
-        self.key, self.destination = key, destination
+        self.key, self.send = key, send
 
     def on_epoch_end(self, epoch, logs=None):
-        self.destination.put((self.key, epoch, {k: float(v) for k, v in (logs or {}).items()}))
+        self.send((self.key, epoch, {k: float(v) for k, v in (logs or {}).items()}))
 
 
 class DaskEvents:
@@ -91,7 +91,7 @@ def run_fold(key, kwargs, destination=None):
     """One fold in a worker: harness.evaluate_fold with a fresh model; returns (accuracy, history)."""
     destination = destination or epochs_queue
     with own_python_random(kwargs["seed"]):
-        accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[ReportEpochs(key, destination)],
+        accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[ReportEpochs(key, destination.put)],
                                                      verbose=0)
     return accuracy, history
 
@@ -212,10 +212,16 @@ def share_arrays(executor, tasks):
 def run_folds(executor, tasks, on_epoch):
     """Run harness.evaluate_fold(**kwargs) for each (key, kwargs) in `tasks` on the executor's workers.
 
-    Tasks start in the order given. Yields (key, accuracy, history) as each
+    Tasks start in the order given; with no executor they run in turn here. Yields (key, accuracy, history) as each
     fold finishes, in any order. Every worker's epochs reach on_epoch(key,
     epoch, logs), so one progress line can cover the whole run.
     """
+    if executor is None:  # one after another, in this process
+        for key, kwargs in tasks:
+            report = ReportEpochs(key, lambda item: on_epoch(*item))
+            accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[report])
+            yield key, accuracy, history
+        return
     destination = DaskEvents() if is_dask(executor) else None  # local workers got their queue at start
     done = threading.Event()
     relay = threading.Thread(target=relay_epochs, args=(executor.epochs, on_epoch, done), daemon=True)
