@@ -1,5 +1,6 @@
 """Section 1 (python harness.py: look at the data) and --augment (random rotation, shift and zoom in training)."""
 import argparse
+import json
 import os
 
 import keras
@@ -155,3 +156,12 @@ def test_train_final_augment_then_evaluate_and_predict(mnist, tmp_path):
     result = run_script("predict_image.py", "--model", path, os.path.join(REPO, "sample_image.png"))
     assert result.returncode == 0, result.stderr
     assert result.stdout == "7\n"  # MNIST test image 0, the tutorial's example: the digit alone
+
+
+def test_cv_with_augment_writes_its_own_results(mnist, tmp_path):
+    result = run_script("baseline_cv.py", "--augment", "--data", mnist, "--limit", 600, "--epochs", 1,
+                        "--folds", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((tmp_path / "results" / "baseline_cv-augment" / "scores.json").read_text())
+    assert saved["config"]["augment"] is True and saved["n"] == 2
+    assert all(0.3 < score <= 1 for score in saved["scores"])  # 300 images, one epoch: above chance
