@@ -204,7 +204,11 @@ def test_resume_refuses_other_settings(tmp_path):
     config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False}
     harness.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
                        tmp_path / "scores.json")
-    assert harness.resume_folds(str(tmp_path / "scores.json"), config) == ([(0.9, {})], "ab12")
+    assert harness.resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
+    # folds finished out of order by parallel workers are kept by number
+    harness.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
+                        "split": "ab12"}, tmp_path / "scores.json")
+    assert harness.resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
     with pytest.raises(harness.UserError, match="other settings.*epochs"):
         harness.resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
     with pytest.raises(harness.UserError, match="nothing to resume"):
