@@ -19,6 +19,7 @@ worker, and the run ends with the same scores.
 """
 import concurrent.futures
 import contextlib
+import glob
 import logging
 import multiprocessing
 import os
@@ -38,6 +39,11 @@ CLUSTER_REQUIREMENTS = "requirements-cluster.txt"
 def default_jobs(n_tasks, threads_per_task=1):
     """As many workers as the cores allow when each task gets `threads_per_task` (measured per model, see README)."""
     return max(1, min(n_tasks, (os.cpu_count() or 1) // threads_per_task))
+
+
+def threads_per_worker(jobs):
+    """Each of `jobs` workers gets an equal share of the cores, so together they do not oversubscribe them."""
+    return max(1, (os.cpu_count() or 1) // jobs)
 
 
 # ---------------------------------------------------------------- in a worker process
@@ -133,7 +139,7 @@ def make_executor(jobs, cluster=None):
         with dask_executor(jobs, cluster) as executor:
             yield executor
         return
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = threads_per_worker(jobs)
     context = multiprocessing.get_context("spawn")  # never fork once TensorFlow is loaded
     epochs = context.Queue()
     pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=start_worker,
@@ -169,17 +175,22 @@ def dask_executor(jobs, cluster):
     try:
         if cluster == "local":
             # One thread per worker process (and for TensorFlow inside it), as the local pool does.
-            threads = max(1, (os.cpu_count() or 1) // jobs)
+            threads = threads_per_worker(jobs)
             env = {name: str(threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                                                     "TF_NUM_INTEROP_THREADS")}
             local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
                                  silence_logs=logging.ERROR,
                                  env=env)
             client = Client(local)
-        elif cluster.endswith(".json") or os.path.isfile(cluster):
-            client = Client(scheduler_file=cluster, timeout="20s")
         else:
-            client = Client(cluster, timeout="20s")
+            if cluster.endswith(".json") or os.path.isfile(cluster):
+                client = Client(scheduler_file=cluster, timeout="20s")
+            else:
+                client = Client(cluster, timeout="20s")
+            # The scheduler and the workers (also those that join later) get this code from here, so
+            # they need only the requirements installed, and run the same version as this process.
+            for path in code_files():
+                client.upload_file(path, load=False)
     except (OSError, TimeoutError, ValueError) as e:
         if local:
             local.close()
@@ -194,6 +205,12 @@ def dask_executor(jobs, cluster):
         client.close()
         if local:
             local.close()
+
+
+def code_files():
+    """The project's modules a fold task refers to: harness, this module, and the stage scripts."""
+    here = os.path.dirname(os.path.abspath(harness.__file__))
+    return [harness.__file__, __file__] + sorted(glob.glob(os.path.join(here, "*_cv.py")))
 
 
 def share_arrays(executor, tasks):
@@ -230,7 +247,15 @@ def run_folds(executor, tasks, on_epoch):
                for key, kwargs in share_arrays(executor, tasks)}
     try:
         for future in concurrent.futures.as_completed(futures):
-            accuracy, history = future.result()
+            try:
+                accuracy, history = future.result()
+            except Exception as e:
+                if not is_dask(executor):
+                    raise
+                # A remote traceback tells the user little: one line, with what usually causes it.
+                reason = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+                raise harness.UserError(f"--cluster: a fold failed on the cluster ({reason}); the workers need "
+                                        "requirements.txt installed, as here")
             yield futures[future], accuracy, history
     finally:
         for future in futures:

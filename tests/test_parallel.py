@@ -25,9 +25,13 @@ def scores(out):
 
 @pytest.fixture(scope="module")
 def in_turn(tmp_path_factory):
-    """The reference: baseline_cv.py with --jobs 1, the folds one after another in one process."""
+    """The reference: baseline_cv.py with --jobs 1, the folds one after another in one process,
+    with as many threads as each of 2 workers gets (thread counts change float rounding: README, Speed)."""
+    import workers
     out = tmp_path_factory.mktemp("in_turn")
-    result = run_script("baseline_cv.py", *cv_args(out, "--jobs", 1))
+    threads = str(workers.threads_per_worker(2))
+    result = run_script("baseline_cv.py", *cv_args(out, "--jobs", 1),
+                        env={"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads})
     assert result.returncode == 0, result.stderr
     return result, scores(out)
 
