@@ -1,0 +1,255 @@
+"""Draw a digit in the browser: a local web page on the final model.
+
+    python predict_web.py                  # then open the printed URL
+    python predict_web.py --port 0         # any free port
+
+The page (web/) sends what you draw, or an image file, to POST /predict, which
+reads it exactly as predict_image.py reads a file and answers
+{"digit": 7, "probabilities": [ten floats], "input": "data:image/png;base64,..."}
+(the 28x28 image the model saw). Errors are {"error": "one line"} with a 4xx status.
+"""
+import argparse
+import base64
+import binascii
+import io
+import json
+import os
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import numpy as np
+from PIL import Image
+
+import harness
+import predict_image
+
+WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
+# The page's own files, by URL path: nothing else on disk is ever served.
+STATIC_FILES = {"/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/style.css": "style.css"}
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8"}
+# A phone photo is a few MB; refuse anything much larger before reading it.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:"}
+
+
+# ---------------------------------------------------------------- predicting
+
+class BadRequest(Exception):
+    """A request /predict cannot use; str() is the one-line reason."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def image_bytes_from_json(body):
+    """The image file in a JSON body {"image": "data:image/...;base64,..."}."""
+    try:
+        request = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, f"malformed JSON ({e})")
+    data_url = request.get("image") if isinstance(request, dict) else None
+    if not isinstance(data_url, str):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, 'JSON body must be {"image": "data:image/png;base64,..."}')
+    header, _, payload = data_url.partition(",")
+    if not (header.startswith("data:") and header.endswith(";base64")):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, '"image" must be a base64 data URL (data:image/png;base64,...)')
+    try:
+        return base64.b64decode(payload, validate=True)
+    except binascii.Error as e:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, f'"image": bad base64 ({e})')
+
+
+def png_data_url(digit):
+    """A (28, 28, 1) float image in [0, 1] as a data:image/png URL."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(digit[:, :, 0] * 255).astype(np.uint8), "L").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def predict(model, model_lock, image_bytes):
+    """An image file's bytes -> the /predict answer, read as predict_image.py reads a file."""
+    digit = predict_image.load_image_bytes(image_bytes, "POST /predict")
+    with model_lock:  # one model shared by the server's threads: one prediction at a time
+        probs = np.asarray(model.predict_on_batch(digit[None]))[0]
+    return {"digit": int(np.argmax(probs)), "probabilities": [round(float(p), 6) for p in probs],
+            "input": png_data_url(digit)}
+
+
+def error_status(message):
+    """The HTTP status for a UserError from reading an image."""
+    if "no digit found" in message:
+        return HTTPStatus.UNPROCESSABLE_ENTITY
+    if "image too large" in message:  # a decompression bomb
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    return HTTPStatus.BAD_REQUEST
+
+
+# ---------------------------------------------------------------- serving
+
+class Handler(BaseHTTPRequestHandler):
+    """GET the page's files, POST /predict; every error is JSON {"error": ...} with a 4xx status."""
+    model = model_lock = None  # set by serve()
+    timeout = 30  # seconds a client may take to send its request
+
+    def do_GET(self):
+        path = urlsplit(self.path).path
+        if path == "/predict":
+            return self.method_not_allowed()
+        if path not in STATIC_FILES:
+            return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
+        name = STATIC_FILES[path]
+        with open(os.path.join(WEB_DIR, name), "rb") as f:
+            body = f.read()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[os.path.splitext(name)[1]])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache")
+        for key, value in SECURITY_HEADERS.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        path = urlsplit(self.path).path
+        if path != "/predict":
+            if path in STATIC_FILES:
+                return self.method_not_allowed()
+            return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
+        try:
+            answer = predict(self.model, self.model_lock, self.read_image())
+        except BadRequest as e:
+            self.close_connection = True  # its body may be unread: this connection cannot carry another request
+            self.send_json(e.status, {"error": f"POST /predict: {e}"})
+            return self.drop_unread_body()
+        except harness.UserError as e:  # from reading the image, as predict_image.py reports it
+            message = "no digit found" if "no digit found" in str(e) else str(e)
+            return self.send_json(error_status(str(e)), {"error": message})
+        self.send_json(HTTPStatus.OK, answer)
+
+    def read_image(self):
+        """The image file in the request body, or BadRequest."""
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not (content_type.startswith("image/") or content_type in ("application/octet-stream",
+                                                                        "application/json")):
+            raise BadRequest(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                             f"Content-Type {content_type or '(none)'}: send the image file as image/... or "
+                             'application/octet-stream, or JSON {"image": "data:image/png;base64,..."}')
+        length = self.headers.get("Content-Length")
+        if length is None:
+            raise BadRequest(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
+        if not (length.isascii() and length.isdigit()):
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length!r}")
+        length = int(length)
+        if length > MAX_BODY_BYTES:  # refused before reading it
+            raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                             f"body of {length} bytes is over the limit of {MAX_BODY_BYTES} bytes")
+        if length == 0:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, "empty body: send an image file")
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            raise BadRequest(HTTPStatus.REQUEST_TIMEOUT, f"body not received within {self.timeout} s")
+        if len(body) < length:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"body ended after {len(body)} of {length} bytes")
+        return image_bytes_from_json(body) if content_type == "application/json" else body
+
+    def drop_unread_body(self):
+        """Read and drop (briefly) what the client is still sending after an early answer: closing
+        a socket with unread input resets the connection, and the client may lose the answer."""
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(1)
+        try:
+            for _ in range(64):  # at most 4 MB
+                if not self.rfile.read1(65536):
+                    break
+        except OSError:
+            pass
+
+    def method_not_allowed(self):
+        path = urlsplit(self.path).path
+        allowed = "POST" if path == "/predict" else "GET, HEAD"
+        self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{self.command} {path}: method not allowed "
+                                                                f"(use {allowed})"}, {"Allow": allowed})
+
+    def __getattr__(self, name):
+        # Any other method (PUT, DELETE, ...): 405, where http.server would answer 501 in HTML.
+        if name.startswith("do_"):
+            return self.method_not_allowed
+        raise AttributeError(name)
+
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own errors (malformed request line, headers too long) as JSON too."""
+        self.close_connection = True
+        self.send_json(code, {"error": message or HTTPStatus(code).phrase})
+
+    def send_json(self, status, obj, headers=None):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client went away: nothing to answer
+        except Exception as e:  # a bug, not the client's fault: one line in the log, a JSON 500
+            self.log_error("error: %s", f"{e.__class__.__name__}: {e}".replace("\n", " "))
+            self.close_connection = True
+            try:
+                self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
+            except OSError:
+                pass
+
+
+def serve(model, host, port):
+    """Serve the page and /predict on host:port until Ctrl-C."""
+    Handler.model, Handler.model_lock = model, threading.Lock()
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as e:
+        raise harness.UserError(f"{host}:{port}: cannot listen ({e.strerror or e})")
+    with server:
+        host, port = server.server_address[:2]
+        print(f"Serving on http://{host}:{port}/", flush=True)
+        server.serve_forever()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
+                        help="the model to use (default: final_model.h5)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 for any free port)")
+    args = parser.parse_args()
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be between 0 and 65535")
+
+    def start():
+        model = harness.load_model(args.model)
+        model.predict_on_batch(np.zeros((1, 28, 28, 1), np.float32))  # build it now, not on the first request
+        serve(model, args.host, args.port)
+
+    harness.run(start)
+
+
+if __name__ == "__main__":
+    main()
