@@ -1,7 +1,8 @@
 """predict_web.py: the POST /predict endpoint (answers, bad input, path traversal, load) over
 HTTP, and the page in a real Chromium driven by Playwright (mouse, touch, upload, Clear).
 
-One server for the module, on a free port, with the small model from conftest. The browser
+One server for the module, on a free port, with the small model from conftest (or the model
+named by WEB_TEST_MODEL; WEB_SCREENSHOT=PATH saves the screenshot the README shows). The browser
 tests skip without Chromium and Playwright, unless REQUIRE_BROWSER=1 (CI), where they fail.
 """
 import base64
@@ -34,11 +35,17 @@ SAMPLE = os.path.join(REPO, "sample_image.png")
 # ---------------------------------------------------------------- the server
 
 @pytest.fixture(scope="module")
-def server(small_model, tmp_path_factory):
+def web_model(request):
+    """The small model from conftest, or the model named by WEB_TEST_MODEL (for the README's screenshot)."""
+    return os.environ.get("WEB_TEST_MODEL") or request.getfixturevalue("small_model")
+
+
+@pytest.fixture(scope="module")
+def server(web_model, tmp_path_factory):
     """predict_web.py on a free port: yields (host, port). Ctrl-C at the end must stop it cleanly."""
     log_path = tmp_path_factory.mktemp("web") / "server.log"
     with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the server
-        proc = subprocess.Popen([sys.executable, os.path.join(REPO, "predict_web.py"), "--model", str(small_model),
+        proc = subprocess.Popen([sys.executable, os.path.join(REPO, "predict_web.py"), "--model", str(web_model),
                                  "--port", "0"], stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO,
                                 env=dict(os.environ, PYTHONUNBUFFERED="1"))
     first_line = []
@@ -101,8 +108,8 @@ def assert_json_error(status, answer, expected_status, *words):
 
 
 @pytest.fixture(scope="module")
-def model(small_model):
-    return harness.load_model(small_model)
+def model(web_model):
+    return harness.load_model(web_model)
 
 
 def own_answer(model, image_bytes):
@@ -155,9 +162,9 @@ def test_sample_image_is_a_7_with_the_image_the_model_saw(server, model):
     np.testing.assert_array_equal(np.asarray(seen), expected)
 
 
-def test_same_digit_as_predict_image_for_every_file(server, small_model):
+def test_same_digit_as_predict_image_for_every_file(server, web_model):
     files = [SAMPLE] + sorted(real_digit_files())
-    result = run_script("predict_image.py", *files, "--json", "--top-k", "10", "--model", small_model)
+    result = run_script("predict_image.py", *files, "--json", "--top-k", "10", "--model", web_model)
     assert result.returncode == 0, result.stderr
     expected = {r["path"]: r for r in json.loads(result.stdout)}
     assert len(expected) == len(files) > 30
@@ -279,7 +286,7 @@ def test_load_from_8_threads(server):
 
 # ---------------------------------------------------------------- the command line
 
-def test_help_and_one_line_errors(small_model, tmp_path):
+def test_help_and_one_line_errors(web_model, tmp_path):
     result = run_script("predict_web.py", "--help")
     assert result.returncode == 0 and all(flag in result.stdout for flag in ("--model", "--host", "--port"))
     missing = tmp_path / "missing.h5"
@@ -290,7 +297,7 @@ def test_help_and_one_line_errors(small_model, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_script("predict_web.py", "--model", small_model, "--port", port, timeout=120)
+        result = run_script("predict_web.py", "--model", web_model, "--port", port, timeout=120)
     assert_one_line_error(result, f"127.0.0.1:{port}", "cannot listen")
     assert "Serving on" not in result.stdout
 
@@ -434,7 +441,7 @@ def test_seven_in_two_strokes_with_the_mouse(page, model, server, tmp_path):
     draw_with_mouse(page, SEVEN)
     digit, _ = assert_shows_the_models_own_answer(page, model, server)
     assert digit == 7
-    # for the README: WEB_SCREENSHOT=docs/predict_web.png
+    # for the README: WEB_TEST_MODEL=final_model.h5 WEB_SCREENSHOT=docs/predict_web.png
     screenshot = os.environ.get("WEB_SCREENSHOT") or tmp_path / "predict_web.png"
     page.screenshot(path=screenshot, scale="css")
     assert Image.open(screenshot).size == (720, 480)
