@@ -47,7 +47,9 @@ def server(web_model, tmp_path_factory):
     with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the server
         proc = subprocess.Popen([sys.executable, os.path.join(REPO, "predict_web.py"), "--model", str(web_model),
                                  "--port", "0"], stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO,
-                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                                # a shell running the tests in the background passes SIGINT down ignored
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first_line = []
     reader = threading.Thread(target=lambda: first_line.append(proc.stdout.readline()), daemon=True)
     reader.start()
@@ -59,7 +61,10 @@ def server(web_model, tmp_path_factory):
     assert first_line[0] == f"Serving on http://{host}:{port}/\n" and host == "127.0.0.1" and int(port) > 0
     yield host, int(port)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(30) == 130
+    try:
+        assert proc.wait(30) == 130
+    finally:
+        proc.kill()  # only if it is still running
     log = log_path.read_text()
     assert "Traceback" not in log and "interrupted" in log.splitlines()[-1], log
 
