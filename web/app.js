@@ -146,7 +146,7 @@ async function predict(body, type) {
   }
   try {
     const answer = await response.json();
-    return response.ok ? answer : {error: answer.error};
+    return response.ok ? answer : {error: answer.error || `the server answered ${response.status}`};
   } catch (err) {
     return {error: `the server answered ${response.status} ${response.statusText}, not JSON`};
   }
