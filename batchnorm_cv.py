@@ -4,7 +4,10 @@
 """
 import harness
 from keras import Input, Sequential
-from keras.layers import BatchNormalization, Conv2D, Dense, Flatten, MaxPooling2D
+from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
+# Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (README, Speed).
+from harness import FusedBatchNormalization as BatchNormalization
 
 
 def define_model(learning_rate=0.01):

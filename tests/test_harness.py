@@ -144,7 +144,7 @@ def test_same_seed_same_scores_different_seed_different():
 @pytest.mark.parametrize("module, layers, params", [
     (baseline_cv, ["Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"],
      (3 * 3 * 32 + 32) + (13 * 13 * 32 * 100 + 100) + (100 * 10 + 10)),
-    (batchnorm_cv, ["Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense", "BatchNormalization",
+    (batchnorm_cv, ["Conv2D", "FusedBatchNormalization", "MaxPooling2D", "Flatten", "Dense", "FusedBatchNormalization",
                     "Dense"],
      (3 * 3 * 32 + 32) + 4 * 32 + (13 * 13 * 32 * 100 + 100) + 4 * 100 + (100 * 10 + 10)),
     (deeper_cv, ["Conv2D", "MaxPooling2D", "Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"],
@@ -272,3 +272,20 @@ def test_depth_variants_add_one_block_or_one_layer():
     assert conv == base[:2] + ["Conv2D", "MaxPooling2D"] + base[2:]
     assert dense == base[:-1] + ["Dense"] + base[-1:]
     assert float(depth_cv.VARIANTS["dense"](0.001).optimizer.learning_rate) == pytest.approx(0.001)
+
+
+@pytest.mark.parametrize("shape", [(32, 100), (32, 26, 26, 32)])
+def test_fused_batch_normalization_learns_as_keras_does(shape):
+    """Same outputs and the same moving statistics as keras.layers.BatchNormalization, in training and after."""
+    x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
+    ours, keras_own = harness.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
+    for layer in (ours, keras_own):
+        layer.build(shape)
+    for _ in range(3):
+        np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(keras_own(x, training=True)),
+                                   atol=2e-5)
+    # the moving variance is the biased one, as Keras keeps it (not the fused kernel's n/(n-1) version)
+    np.testing.assert_allclose(ours.moving_mean.numpy(), keras_own.moving_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), keras_own.moving_variance.numpy(), rtol=1e-5)
+    assert not np.allclose(ours.moving_variance.numpy(), 1.0)  # it moved
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(keras_own(x)), atol=2e-5)  # inference
