@@ -184,9 +184,9 @@ def dask_executor(jobs, cluster):
             client = Client(local)
         else:
             if cluster.endswith(".json") or os.path.isfile(cluster):
-                client = Client(scheduler_file=cluster, timeout="20s")
+                client = Client(scheduler_file=cluster, timeout="10s")
             else:
-                client = Client(cluster, timeout="20s")
+                client = Client(cluster, timeout="10s")
             # The scheduler and the workers (also those that join later) get this code from here, so
             # they need only the requirements installed, and run the same version as this process.
             for path in code_files():
