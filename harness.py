@@ -587,7 +587,8 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
         model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
         again = " ".join([os.path.basename(sys.executable), script] + [a for a in sys.argv[1:] if a != "--resume"])
         try:
-            with workers.make_executor(jobs, args.cluster) as executor:
+            # no more workers than folds to run (each then gets a bigger share of the cores)
+            with workers.make_executor(max(1, min(jobs, args.folds - len(done))), args.cluster) as executor:
                 scores, histories = evaluate_model(trainX, trainY, model, args.folds, args.epochs,
                                                    args.batch_size, args.seed, args.reuse_model, args.scaling,
                                                    args.augment, done, save_scores, executor)

@@ -127,7 +127,7 @@ def main():
             progress.label = f"{key[0]} fold {key[1] + 1}/{args.folds} "
             progress.on_epoch_end(epoch, logs)
 
-        jobs = args.jobs or workers.default_jobs(len(tasks))
+        jobs = max(1, min(args.jobs or workers.default_jobs(len(tasks)), len(tasks)))
         try:
             with workers.make_executor(jobs, args.cluster) as executor:
                 results = workers.run_folds(executor, [(key, kwargs) for _, key, kwargs in tasks], report_epoch)
