@@ -8,9 +8,9 @@ concurrent.futures executor. This module makes one and runs folds on it:
     with spawn (TensorFlow is not fork-safe), each worker given its share of
     the cores; or Dask's client.get_executor() on a cluster (an address, a
     scheduler file, or "local" for a LocalCluster here);
-  * run_folds(executor, tasks, progress): runs harness.evaluate_fold for each
-    fold on the workers, relays every worker's epochs to one progress line
-    with one ETA, and yields the folds as they finish.
+  * run_folds(executor, tasks, on_epoch): runs harness.evaluate_fold for
+    each fold on the workers, relays every worker's epochs to the caller's
+    progress line (one line, one ETA), and yields the folds as they finish.
 
 A worker that dies mid-fold breaks a local pool (concurrent.futures.process.
 BrokenProcessPool: the caller keeps the finished folds and says how to
@@ -174,13 +174,11 @@ def dask_executor(jobs, cluster):
     local = None
     try:
         if cluster == "local":
-            # One thread per worker process (and for TensorFlow inside it), as the local pool does.
-            threads = threads_per_worker(jobs)
-            env = {name: str(threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                                                    "TF_NUM_INTEROP_THREADS")}
+            # One fold at a time per worker process, and each its share of the cores, as the local pool does.
+            threads = str(threads_per_worker(jobs))
+            env = {name: threads for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
             local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                                 silence_logs=logging.ERROR,
-                                 env=env)
+                                 silence_logs=logging.ERROR, env=env)
             client = Client(local)
         else:
             if cluster.endswith(".json") or os.path.isfile(cluster):
@@ -229,9 +227,10 @@ def share_arrays(executor, tasks):
 def run_folds(executor, tasks, on_epoch):
     """Run harness.evaluate_fold(**kwargs) for each (key, kwargs) in `tasks` on the executor's workers.
 
-    Tasks start in the order given; with no executor they run in turn here. Yields (key, accuracy, history) as each
-    fold finishes, in any order. Every worker's epochs reach on_epoch(key,
-    epoch, logs), so one progress line can cover the whole run.
+    Tasks start in the order given (with no executor: in turn, here). Yields
+    (key, accuracy, history) as each fold finishes, in any order. Every
+    worker's epochs reach on_epoch(key, epoch, logs), so one progress line
+    can cover the whole run.
     """
     if executor is None:  # one after another, in this process
         for key, kwargs in tasks:
