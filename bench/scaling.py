@@ -16,7 +16,7 @@ the wall time of the full study (python study.py: 10 experiments x 5 folds
 x 10 epochs on 48,000 images) on 8, 32 and 64 single-core workers:
 longest-first scheduling of the 50 fold times, plus the overheads.
 
-Writes bench/scaling.json (or --out) and prints Markdown tables.
+Writes bench/scaling.json and bench/scaling.md (or --out) and prints the tables.
 """
 import argparse
 import datetime
@@ -127,25 +127,41 @@ def main():
 
 
 def write_report(args, runs, overheads, full_fold, paper):
-    print(f"\n{args.folds} folds of {args.images:,} images ({args.epochs} epochs each); wall seconds, "
-          "start-up included; ratio = folds per second relative to 'in turn'\n")
-    print("| model | " + " | ".join(MODES) + " |\n|---|" + "---:|" * len(MODES))
+    lines = [f"# Fold throughput: in turn, 2 local workers, Dask LocalCluster of 2",
+             "",
+             f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores "
+             f"({platform.processor() or platform.machine()}), `python bench/scaling.py "
+             f"--models {' '.join(args.models)} --folds {args.folds} --images {args.images} --epochs {args.epochs}`: "
+             f"{args.folds} folds of {args.images:,} images, {args.epochs} epochs each; wall seconds from starting "
+             "the workers to the last fold's result (start-up and data transfer included); the ratio is folds "
+             "per second relative to 'in turn' (one process, all cores).",
+             "",
+             "| model | " + " | ".join(MODES) + " |", "|---|" + "---:|" * len(MODES)]
     for name, t in runs.items():
         base = t["in turn"]
-        print(f"| {name} | " + " | ".join(f"{t[m]:.1f} s ({base / t[m]:.2f}x)" for m in MODES) + " |")
-    print(f"\nDask: {overheads['task_round_trip_s'] * 1000:.1f} ms per task round trip, "
-          f"{overheads['cluster_start_s']:.1f} s to start a LocalCluster of 2, "
-          f"{overheads['data_to_every_worker_s']:.2f} s to send the data to every worker")
-    print("\nOn paper, the full study (10 experiments x 5 folds x 10 epochs) on N single-core workers:\n")
-    print("| workers | wall time |\n|---:|---:|")
-    for n, seconds in paper.items():
-        print(f"| {n} | {harness.format_seconds(seconds)} |")
+        lines.append(f"| {name} | " + " | ".join(f"{t[m]:.1f} s ({base / t[m]:.2f}x)" for m in MODES) + " |")
+    lines += ["", f"Dask: {overheads['task_round_trip_s'] * 1000:.1f} ms per task round trip, "
+                  f"{overheads['cluster_start_s']:.1f} s to start a LocalCluster of 2, "
+                  f"{overheads['data_to_every_worker_s']:.2f} s to send the data to every worker.",
+              "", "On paper: the full study (`python study.py`: 10 experiments x 5 folds x 10 epochs, 48,000 "
+                  "training images per fold) on N single-core workers, longest folds first, from one "
+                  "single-core fold's time (scaled from the 2-worker runs above: "
+                  + ", ".join(f"{script} {harness.format_seconds(sec)}" for script, sec in full_fold.items())
+                  + ") plus the Dask overheads:", "",
+              "| workers | wall time |", "|---:|---:|"]
+    lines += [f"| {n} | {harness.format_seconds(seconds)} |" for n, seconds in paper.items()]
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    md = os.path.splitext(args.out)[0] + ".md"
+    with harness.atomic_path(md) as tmp:
+        with open(tmp, "w") as f:
+            f.write(text)
     report = {"date": datetime.date.today().isoformat(), "machine": platform.processor() or platform.machine(),
               "cores": os.cpu_count(), "versions": harness.versions(), "args": vars(args), "wall_seconds": runs,
               "dask_overheads": overheads, "full_fold_seconds_one_core": full_fold,
               "study_on_paper_seconds": paper}
     harness.write_json(report, args.out)
-    print(f"\nwrote {args.out}", file=sys.stderr)
+    print(f"wrote {args.out} and {md}", file=sys.stderr)
 
 
 if __name__ == "__main__":
