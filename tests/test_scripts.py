@@ -99,7 +99,7 @@ def test_train_final_writes_an_h5_model(mnist, tmp_path):
 def test_help(script):
     result = run_script(script, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
-    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed"],
+    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed", "--augment"],
                  "evaluate_final.py": ["--model", "--data"],
                  "predict_image.py": ["--model", "--top-k", "--json"]}.get(script, ["--reuse-model", "--folds",
                                                                                     "--limit", "--out", "--show"]):
