@@ -52,7 +52,9 @@ def main():
     def measure():
         trainX, trainY, _, _ = harness.load_dataset(args.data)
         trainX, _ = harness.prep_pixels(trainX, trainX[:0])
-        trainX, trainY, valX, valY = trainX[:-VALIDATION], trainY[:-VALIDATION], trainX[-VALIDATION:], trainY[-VALIDATION:]
+        # the last 10,000 training images for validation; the test set stays untouched
+        valX, valY = trainX[-VALIDATION:], trainY[-VALIDATION:]
+        trainX, trainY = trainX[:-VALIDATION], trainY[:-VALIDATION]
         real = digits_accuracy.real_digits_set(args.real_digits)
         digits = digits_accuracy.load_digits_set(112, Image.BILINEAR)
         print(f"| rotation (turns) | translation | zoom | MNIST validation | {os.path.basename(real[0])} "
