@@ -652,9 +652,9 @@ def resume_folds(scores_path, config):
         raise UserError(f"{scores_path}: nothing to resume (no earlier run there)")
     except (OSError, ValueError) as e:
         raise UserError(f"{scores_path}: cannot resume from it ({e})")
-    if saved.get("config") != config:
-        diff = sorted(k for k in set(config) | set(saved.get("config", {}))
-                      if config.get(k) != saved.get("config", {}).get(k))
+    earlier = {"augment": False, **saved.get("config", {})}  # runs from before --augment existed
+    if earlier != config:
+        diff = sorted(k for k in set(config) | set(earlier) if config.get(k) != earlier.get(k))
         raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
     folds = saved.get("folds", range(len(saved["scores"])))  # files from before --jobs: a prefix of the folds
     return dict(zip(folds, zip(saved["scores"], saved["histories"]))), saved.get("split")

@@ -201,7 +201,7 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False}
+    config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False, "augment": False}
     harness.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
                        tmp_path / "scores.json")
     assert harness.resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
@@ -211,8 +211,14 @@ def test_resume_refuses_other_settings(tmp_path):
     assert harness.resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
     with pytest.raises(harness.UserError, match="other settings.*epochs"):
         harness.resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
+    with pytest.raises(harness.UserError, match="other settings.*augment"):
+        harness.resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
     with pytest.raises(harness.UserError, match="nothing to resume"):
         harness.resume_folds(str(tmp_path / "missing.json"), config)
+    # a run from before --augment existed resumes as a run without it
+    old = {k: v for k, v in config.items() if k != "augment"}
+    harness.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
+    assert harness.resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
 
 
 # ---------------------------------------------------------------- extensions
