@@ -35,8 +35,9 @@ GRID = [
     ("depth_cv.py", {"variant": "dense"}),
     ("deeper_cv.py", {"augment": True}),                 # --augment
 ]
-# Seconds per epoch relative to the baseline's, to start the longest folds first (measured here:
-# README, Results; depth_cv.py and --augment from their epoch lines). A guess only orders the queue.
+# Seconds per epoch relative to the baseline's, to start the longest folds first: the three models'
+# from the README's Results (one process, 2026-11-22); depth_cv.py's and --augment's are estimates.
+# They only order the queue.
 EPOCH_COST = {"baseline_cv.py": 1.0, "batchnorm_cv.py": 2.1, "deeper_cv.py": 3.1, "depth_cv.py": 1.4}
 AUGMENT_COST = 1.3
 
