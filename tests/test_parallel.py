@@ -182,3 +182,23 @@ def test_study_help_lists_the_grid():
                  "depth_cv-dense", "--only", "--jobs", "--cluster", "--limit", "--epochs", "--folds", "--seed",
                  "--data"):
         assert name in result.stdout
+
+
+def test_the_study_on_paper_is_a_longest_first_schedule():
+    """bench/scaling.py's estimate: one worker adds every fold up; many are bound by the longest fold."""
+    import importlib.util
+
+    import study
+    spec = importlib.util.spec_from_file_location("scaling", os.path.join(REPO, "bench", "scaling.py"))
+    scaling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scaling)
+    fold = {script: 60.0 * cost for script, cost in study.EPOCH_COST.items()}
+    no_overhead = {"task_round_trip_s": 0.0, "cluster_start_s": 0.0, "data_to_every_worker_s": 0.0}
+    durations = [fold[script] * (study.AUGMENT_COST if changes.get("augment") else 1.0)
+                 for script, changes in study.GRID for _ in range(5)]
+    assert scaling.study_on_paper(fold, no_overhead, 1) == pytest.approx(sum(durations))
+    assert scaling.study_on_paper(fold, no_overhead, 64) == pytest.approx(max(durations))
+    eight = scaling.study_on_paper(fold, no_overhead, 8)
+    assert sum(durations) / 8 <= eight <= sum(durations) / 8 + max(durations)
+    overhead = {"task_round_trip_s": 0.5, "cluster_start_s": 7.0, "data_to_every_worker_s": 1.0}
+    assert scaling.study_on_paper(fold, overhead, 64) == pytest.approx(max(durations) + 0.5 + 8.0)
