@@ -4,6 +4,8 @@ the command-line plumbing of the stage scripts.
 
 The tutorial: "How to Develop a CNN for MNIST Handwritten Digit Classification"
 (Jason Brownlee), ported to Keras 3. Each stage script supplies define_model().
+`python harness.py` is the tutorial's first section: a look at the data.
+The folds can run in parallel: evaluate_model takes an executor from workers.py.
 """
 import argparse
 import contextlib
