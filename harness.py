@@ -586,12 +586,12 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
             write_scores(scores_path, finished, config, len(trainX), split, args.data,
                          time.monotonic() - start)
 
-        model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
+        build_model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
         again = " ".join([os.path.basename(sys.executable), script] + [a for a in sys.argv[1:] if a != "--resume"])
         try:
             # no more workers than folds to run (each then gets a bigger share of the cores)
             with workers.make_executor(max(1, min(jobs, args.folds - len(done))), args.cluster) as executor:
-                scores, histories = evaluate_model(trainX, trainY, model, args.folds, args.epochs,
+                scores, histories = evaluate_model(trainX, trainY, build_model, args.folds, args.epochs,
                                                    args.batch_size, args.seed, args.reuse_model, args.scaling,
                                                    args.augment, done, save_scores, executor)
         except KeyboardInterrupt:
