@@ -80,6 +80,9 @@ class ReportEpochs(harness.keras.callbacks.Callback):
         self.send((self.key, epoch, {k: float(v) for k, v in (logs or {}).items()}))
 
 
+EPOCH_TOPIC = "mnist-cv-epochs"  # the Dask event topic that carries the workers' epochs
+
+
 class DaskEvents:
     """put() on a Dask worker: an event sent with the worker's own connection to the scheduler, which
     the parent subscribed to. (A dask.distributed.Queue would start a client inside the worker while the
@@ -88,9 +91,6 @@ class DaskEvents:
     def put(self, item):
         from dask.distributed import get_worker
         get_worker().log_event(EPOCH_TOPIC, item)
-
-
-EPOCH_TOPIC = "mnist-cv-epochs"
 
 
 def run_fold(key, kwargs, destination=None):
