@@ -3,11 +3,12 @@
     python batchnorm_cv.py
 """
 import harness
+from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
-# Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (README, Speed).
-from harness import FusedBatchNormalization as BatchNormalization
+# Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (docs/speed.md).
+from extensions import FusedBatchNormalization as BatchNormalization
 
 
 def define_model(learning_rate=0.01):
@@ -24,5 +25,9 @@ def define_model(learning_rate=0.01):
     return harness.compile_model(model, learning_rate)
 
 
+def main(argv=None):
+    cv_main(define_model, "batchnorm_cv.py", __doc__.splitlines()[0], argv=argv)
+
+
 if __name__ == "__main__":
-    harness.cv_main(define_model, "batchnorm_cv.py", __doc__.splitlines()[0])
+    main()

@@ -19,7 +19,8 @@ import sys
 import numpy as np
 from scipy import stats
 
-import harness
+from plumbing.cli import UserError
+from plumbing import cli, files
 
 # Keys every scores.json must have for its experiment to be summarised, plotted and paired.
 REQUIRED_KEYS = ("scores", "complete", "histories", "config", "n_samples", "split")
@@ -74,7 +75,7 @@ def find_scores(arg):
         path = os.path.join(arg, "scores.json")
         return path if os.path.isfile(path) else None
     if not os.path.exists(arg):
-        raise harness.UserError(f"{arg}: no such file or directory")
+        raise UserError(f"{arg}: no such file or directory")
     return arg
 
 
@@ -88,24 +89,24 @@ def load_experiment(path):
         with open(path) as f:
             data = json.load(f)
     except OSError as e:
-        raise harness.UserError(f"{path}: cannot read it ({e.strerror or e})")
+        raise UserError(f"{path}: cannot read it ({e.strerror or e})")
     except ValueError as e:  # bad JSON, or bytes that are not text
-        raise harness.UserError(f"{path}: not valid JSON ({e})")
+        raise UserError(f"{path}: not valid JSON ({e})")
     if not isinstance(data, dict):
-        raise harness.UserError(f"{path}: not a scores.json from a *_cv.py script (not a JSON object)")
+        raise UserError(f"{path}: not a scores.json from a *_cv.py script (not a JSON object)")
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if not isinstance(data.get("config"), dict) or "folds" not in data.get("config", {}):
         missing.append("config.folds")
     if missing:
-        raise harness.UserError(f"{path}: not a scores.json from a *_cv.py script, missing key(s) {', '.join(missing)}")
+        raise UserError(f"{path}: not a scores.json from a *_cv.py script, missing key(s) {', '.join(missing)}")
     scores = data["scores"]
     if not isinstance(scores, list) or not scores or not all(is_number(s) for s in scores):
-        raise harness.UserError(f"{path}: 'scores' should be a non-empty list of numbers")
+        raise UserError(f"{path}: 'scores' should be a non-empty list of numbers")
     histories = data["histories"]
     if not isinstance(histories, list) or not all(
             isinstance(h, dict) and isinstance(h.get("val_accuracy"), list) and h["val_accuracy"]
             and all(is_number(v) for v in h["val_accuracy"]) for h in histories):
-        raise harness.UserError(f"{path}: 'histories' should be a list of per-fold dicts with 'val_accuracy' lists")
+        raise UserError(f"{path}: 'histories' should be a list of per-fold dicts with 'val_accuracy' lists")
     name = os.path.basename(os.path.dirname(os.path.abspath(path)))
     return {"name": name, "path": path, **data}
 
@@ -255,27 +256,30 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def compare_results(argv=None):
+    """compare.py's work, for callers that handle its UserError themselves (study.py)."""
     args = parse_args(argv)
-    if not args.show:
-        import matplotlib
-        matplotlib.use("Agg")  # headless: the figure goes to a file and never blocks
+    cli.headless(args.show)
     experiments = load_experiments(args.results, skip_dir=args.out)
     if not experiments:
-        raise harness.UserError(f"{' '.join(args.results)}: no scores.json to compare (run a *_cv.py script first)")
+        raise UserError(f"{' '.join(args.results)}: no scores.json to compare (run a *_cv.py script first)")
     reference = pick_reference(experiments, args.reference)
     table, warnings = comparison_table(experiments, reference)
     for line in warnings:
         print(line, file=sys.stderr)
     print(table, end="", flush=True)
     md_path = os.path.join(args.out, "comparison.md")
-    with harness.atomic_path(md_path) as tmp:
+    with files.atomic_path(md_path) as tmp:
         with open(tmp, "w") as f:
             f.write(table)
     png_path = os.path.join(args.out, "comparison.png")
-    harness.save_figure(comparison_figure(experiments), png_path, args.show)
+    files.save_figure(comparison_figure(experiments), png_path, args.show)
     print(f"wrote {md_path} and {png_path}", file=sys.stderr)
 
 
+def main(argv=None):
+    cli.run(lambda: compare_results(argv), "compare.py")
+
+
 if __name__ == "__main__":
-    harness.run(main)
+    main()

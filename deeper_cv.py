@@ -3,6 +3,7 @@
     python deeper_cv.py
 """
 import harness
+from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -22,7 +23,11 @@ def define_model(learning_rate=0.01):
     return harness.compile_model(model, learning_rate)
 
 
-if __name__ == "__main__":
-    # Two single-threaded workers were no faster than one process with two threads here (README, Speed),
+def main(argv=None):
+    # Two single-threaded workers were no faster than one process with two threads here (docs/speed.md),
     # so by default its folds run in turn on 2 cores.
-    harness.cv_main(define_model, "deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2)
+    cv_main(define_model, "deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
+
+
+if __name__ == "__main__":
+    main()

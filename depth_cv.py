@@ -6,6 +6,7 @@
 import functools
 
 import harness
+from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -33,5 +34,9 @@ VARIANTS = {
     "dense": functools.partial(define_model, extra_conv_block=False, extra_dense=True),
 }
 
+def main(argv=None):
+    cv_main(define_model, "depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS, argv=argv)
+
+
 if __name__ == "__main__":
-    harness.cv_main(define_model, "depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS)
+    main()

@@ -21,6 +21,9 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 import harness
+from plumbing.cli import UserError
+from plumbing import cli
+from plumbing.files import load_model, save_figure
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 # MNIST strokes are about a tenth of the digit's longest side (median 0.097
@@ -38,16 +41,16 @@ MIN_CONTRAST = 0.08  # ink less than 8% of full scale from the paper is "no digi
 def open_image(path):
     """Open an image file fully (first frame of an animation) or raise a one-line UserError."""
     if not os.path.exists(path):
-        raise harness.UserError(f"{path}: no such file")
+        raise UserError(f"{path}: no such file")
     if os.path.getsize(path) == 0:
-        raise harness.UserError(f"{path}: empty file")
+        raise UserError(f"{path}: empty file")
     return decode_image(path, path)
 
 
 def open_image_bytes(data, name="image"):
     """open_image() for an image file's bytes (predict_web.py's request bodies)."""
     if not data:
-        raise harness.UserError(f"{name}: empty file")
+        raise UserError(f"{name}: empty file")
     return decode_image(io.BytesIO(data), name)
 
 
@@ -66,12 +69,12 @@ def decode_image(source, name):
             img.seek(0)
             img.load()  # decode now, so a truncated file fails here and not later
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise harness.UserError(f"{name}: image too large (over Pillow's limit of "
+        raise UserError(f"{name}: image too large (over Pillow's limit of "
                                 f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
     except Image.UnidentifiedImageError:
-        raise harness.UserError(f"{name}: not an image file Pillow can read")
+        raise UserError(f"{name}: not an image file Pillow can read")
     except Exception as e:  # truncated data, broken chunks, bad headers...
-        raise harness.UserError(f"{name}: broken or truncated image ({e})".replace("\n", " "))
+        raise UserError(f"{name}: broken or truncated image ({e})".replace("\n", " "))
     return img
 
 
@@ -125,7 +128,7 @@ def to_mnist(gray, name="image"):
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, max(ink.shape) // 3)), paper)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
-        raise harness.UserError(f"{name}: no digit found (blank image)")
+        raise UserError(f"{name}: no digit found (blank image)")
     ink = np.clip(ink / peak, 0, 1)
     # Keep the strokes (hysteresis, as in edge detection): connected pieces of
     # at least a quarter of the darkest ink's contrast that hold a fair share
@@ -208,11 +211,11 @@ def save_preprocessed(digits, titles, path):
     for ax, digit, title in zip(axes.flat, digits, titles):
         ax.imshow(digit[:, :, 0], cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=7)
-    harness.save_figure(fig, path)
+    save_figure(fig, path)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="predict_image.py", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", default=["sample_image.png"], metavar="IMAGE",
                         help="image files or directories of images (default: sample_image.png)")
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
@@ -223,7 +226,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, digit, probability}")
     parser.add_argument("--show-preprocessed", metavar="FILE.png",
                         help="save the 28x28 images the model sees (a grid for several images)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.top_k is not None and not 1 <= args.top_k <= 10:
         parser.error("--top-k must be between 1 and 10")
 
@@ -236,11 +239,11 @@ def main():
             try:
                 digits.append(load_image(path, args.raw))
                 loaded.append(path)
-            except harness.UserError as e:
+            except UserError as e:
                 errors.append(str(e))
                 print(f"predict_image.py: error: {e}", file=sys.stderr)
         if loaded:
-            model = harness.load_model(args.model)
+            model = load_model(args.model)
             # predict the class
             probs = model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
             report(loaded, probs, single=len(args.images) == 1 and len(files) == 1 and os.path.isfile(args.images[0]))
@@ -269,7 +272,7 @@ def main():
                                 for t in r.get("top_k", [r]))
             print(guesses if single else f"{r['path']}: {guesses}")
 
-    harness.run(predict)
+    cli.run(predict, "predict_image.py")
 
 
 if __name__ == "__main__":

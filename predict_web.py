@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
 
-import harness
+from plumbing.cli import UserError
+from plumbing import cli, files
 import predict_image
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
@@ -130,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # its body may be unread: this connection cannot carry another request
             self.send_json(e.status, {"error": f"POST /predict: {e}"})
             return self.drop_unread_body()
-        except harness.UserError as e:  # from reading the image, as predict_image.py reports it
+        except UserError as e:  # from reading the image, as predict_image.py reports it
             message = "no digit found" if "no digit found" in str(e) else str(e)
             return self.send_json(error_status(str(e)), {"error": message})
         self.send_json(HTTPStatus.OK, answer)
@@ -225,30 +226,30 @@ def serve(model, host, port):
     try:
         server = ThreadingHTTPServer((host, port), Handler)
     except OSError as e:
-        raise harness.UserError(f"{host}:{port}: cannot listen ({e.strerror or e})")
+        raise UserError(f"{host}:{port}: cannot listen ({e.strerror or e})")
     with server:
         host, port = server.server_address[:2]
         print(f"Serving on http://{host}:{port}/", flush=True)
         server.serve_forever()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="predict_web.py", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="the model to use (default: final_model.h5)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 for any free port)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
 
     def start():
-        model = harness.load_model(args.model)
+        model = files.load_model(args.model)
         model.predict_on_batch(np.zeros((1, 28, 28, 1), np.float32))  # build it now, not on the first request
         serve(model, args.host, args.port)
 
-    harness.run(start)
+    cli.run(start, "predict_web.py")
 
 
 if __name__ == "__main__":

@@ -3,35 +3,39 @@
     python train_final.py
     python train_final.py --augment --epochs N --model final_model_augment.h5   # reads real handwriting better
 """
-import argparse
+import sys
 
+import experiment
 import harness
+import keras
 from deeper_cv import define_model
+from extensions import with_extensions
+from plumbing import cli, files
+from plumbing.progress import Progress, describe_device, fit_verbosity
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    harness.add_training_args(parser)
+def main(argv=None):
+    parser = cli.parser_for("train_final.py", __doc__.splitlines()[0])
+    experiment.add_flags(parser, experiment.TRAINING)
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="where to save the model, Keras H5 format (default: final_model.h5)")
-    args = parser.parse_args()
-    harness.positive(parser, args, "epochs", "batch-size", "limit")
+    args = parser.parse_args(argv)
+    experiment.check_args(parser, args)
 
     def train():
         # load dataset and prepare pixel data
-        trainX, trainY, testX, _ = harness.load_dataset(args.data, args.limit)
-        trainX, _ = harness.prep_pixels(trainX, testX[:0])
-        harness.keras.utils.set_random_seed(args.seed)
-        model = harness.with_scaling(define_model(args.learning_rate), args.scaling, trainX)
-        if args.augment:
-            model = harness.with_augmentation(model)
+        trainX, trainY, _, _ = harness.load_dataset(args.data, args.limit)
+        trainX = harness.scale_pixels(trainX)
+        keras.utils.set_random_seed(args.seed)
+        model = with_extensions(define_model(args.learning_rate), args.scaling, args.augment, trainX)
+        print(describe_device(), file=sys.stderr, flush=True)
         model.fit(trainX, trainY, epochs=args.epochs, batch_size=args.batch_size,
-                  verbose=harness.fit_verbosity(), callbacks=[harness.Progress(args.epochs)])
+                  verbose=fit_verbosity(), callbacks=[Progress(args.epochs)])
         # written to a temp file and renamed: an interrupted run keeps the old model
-        harness.save_model(model, args.model)
+        files.save_model(model, args.model)
         print(f"saved {args.model}")
 
-    harness.run(train)
+    cli.run(train, "train_final.py")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Cross-validation folds in parallel: worker processes on this machine (--jobs N) or a Dask cluster (--cluster).
 
 Each fold trains a fresh, separately seeded model, so the folds are
-independent tasks and harness.evaluate_model can hand them to any
-concurrent.futures executor. This module makes one and runs folds on it:
+independent tasks that any concurrent.futures executor can run. This module
+makes one and runs folds on it, with whatever fold function it is given
+(harness.evaluate_fold): it knows nothing of the tutorial.
 
   * make_executor(jobs, cluster): a process pool on this machine, started
     with spawn (TensorFlow is not fork-safe), each worker given its share of
     the cores; or Dask's client.get_executor() on a cluster (an address, a
     scheduler file, or "local" for a LocalCluster here);
-  * run_folds(executor, tasks, on_epoch): runs harness.evaluate_fold for
-    each fold on the workers, relays every worker's epochs to the caller's
+  * run_folds(executor, fold_function, tasks, on_epoch): runs
+    fold_function(**task) for each fold on the workers, relays every worker's epochs to the caller's
     progress line (one line, one ETA), and yields the folds as they finish.
 
 A worker that dies mid-fold breaks a local pool (concurrent.futures.process.
@@ -25,13 +26,16 @@ import multiprocessing
 import os
 import queue
 import random
+import shutil
 import signal
+import tempfile
 import threading
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401 (callers catch it)
 
+import keras
 import numpy as np
 
-import harness
+from plumbing.cli import UserError
 
 CLUSTER_REQUIREMENTS = "requirements-cluster.txt"
 
@@ -63,13 +67,13 @@ def limit_threads(threads):
     """Size this process's thread pools to its share of the cores (TensorFlow otherwise takes every core)."""
     for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[name] = str(threads)
-    if harness.keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-class ReportEpochs(harness.keras.callbacks.Callback):
+class ReportEpochs(keras.callbacks.Callback):
     """Calls send((key, epoch, logs)) after every epoch, for the parent's progress line."""
 
     def __init__(self, key, send):
@@ -93,12 +97,11 @@ class DaskEvents:
         get_worker().log_event(EPOCH_TOPIC, item)
 
 
-def run_fold(key, kwargs, destination=None):
-    """One fold in a worker: harness.evaluate_fold with a fresh model; returns (accuracy, history)."""
+def run_fold(fold_function, key, kwargs, destination=None):
+    """One fold in a worker: fold_function(**kwargs) with a fresh model; returns (accuracy, history)."""
     destination = destination or epochs_queue
     with own_python_random(kwargs["seed"]):
-        accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[ReportEpochs(key, destination.put)],
-                                                     verbose=0)
+        accuracy, history, _ = fold_function(**kwargs, callbacks=[ReportEpochs(key, destination.put)], verbose=0)
     return accuracy, history
 
 
@@ -120,6 +123,17 @@ def own_python_random(seed):
 
 def is_dask(executor):
     return type(executor).__module__.startswith("distributed")
+
+
+def describe_executor(executor):
+    """How the folds run, for the line that says what a run trains on."""
+    if executor is None:
+        return "in turn, in this process"
+    if is_dask(executor):
+        from dask.distributed import get_client
+        client = get_client()
+        return f"on the Dask cluster at {client.scheduler.address} ({len(client.scheduler_info()['workers'])} workers)"
+    return f"in {executor._max_workers} worker processes"
 
 
 @contextlib.contextmanager
@@ -169,7 +183,7 @@ def dask_executor(jobs, cluster):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise harness.UserError(f"--cluster {cluster}: Dask is not installed "
+        raise UserError(f"--cluster {cluster}: Dask is not installed "
                                 f"(pip install -r {CLUSTER_REQUIREMENTS})")
     local = None
     try:
@@ -188,11 +202,11 @@ def dask_executor(jobs, cluster):
             # The scheduler and the workers (also those that join later) get this code from here, so
             # they need only the requirements installed, and run the same version as this process.
             for path in code_files():
-                client.upload_file(path, load=False)
+                client.upload_file(path, load=path.endswith(".zip"))  # a .zip joins sys.path only when loaded
     except (OSError, TimeoutError, ValueError) as e:
         if local:
             local.close()
-        raise harness.UserError(f"--cluster {cluster}: cannot connect to a Dask scheduler ({e})".replace("\n", " "))
+        raise UserError(f"--cluster {cluster}: cannot connect to a Dask scheduler ({e})".replace("\n", " "))
     executor = client.get_executor()
     executor.epochs = queue.Queue()  # the workers' epochs arrive here (run_folds reads it)
     client.subscribe_topic(EPOCH_TOPIC, lambda event: executor.epochs.put(event[1]))
@@ -206,9 +220,11 @@ def dask_executor(jobs, cluster):
 
 
 def code_files():
-    """The project's modules a fold task refers to: harness, this module, and the stage scripts."""
-    here = os.path.dirname(os.path.abspath(harness.__file__))
-    return [harness.__file__, __file__] + sorted(glob.glob(os.path.join(here, "*_cv.py")))
+    """The project's code a fold task refers to: its top-level modules, and the plumbing package as a zip
+    (Dask's upload_file puts a .zip on the workers' sys.path)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    package = shutil.make_archive(os.path.join(tempfile.mkdtemp(), "plumbing"), "zip", here, "plumbing")
+    return sorted(glob.glob(os.path.join(here, "*.py"))) + [package]
 
 
 def share_arrays(executor, tasks):
@@ -224,25 +240,20 @@ def share_arrays(executor, tasks):
     return [(key, {k: scattered.get(id(v), v) for k, v in kwargs.items()}) for key, kwargs in tasks]
 
 
-def run_folds(executor, tasks, on_epoch):
-    """Run harness.evaluate_fold(**kwargs) for each (key, kwargs) in `tasks` on the executor's workers.
+def run_folds(executor, fold_function, tasks, on_epoch):
+    """Run fold_function(**kwargs) for each (key, kwargs) in `tasks` on the executor's workers.
 
-    Tasks start in the order given (with no executor: in turn, here). Yields
-    (key, accuracy, history) as each fold finishes, in any order. Every
-    worker's epochs reach on_epoch(key, epoch, logs), so one progress line
-    can cover the whole run.
+    fold_function returns (accuracy, history, model), as harness.evaluate_fold
+    does, and must be importable by name in the workers. Tasks start in the
+    order given. Yields (key, accuracy, history) as each fold finishes, in any
+    order. Every worker's epochs reach on_epoch(key, epoch, logs), so one
+    progress line can cover the whole run.
     """
-    if executor is None:  # one after another, in this process
-        for key, kwargs in tasks:
-            report = ReportEpochs(key, lambda item: on_epoch(*item))
-            accuracy, history, _ = harness.evaluate_fold(**kwargs, callbacks=[report])
-            yield key, accuracy, history
-        return
     destination = DaskEvents() if is_dask(executor) else None  # local workers got their queue at start
     done = threading.Event()
     relay = threading.Thread(target=relay_epochs, args=(executor.epochs, on_epoch, done), daemon=True)
     relay.start()
-    futures = {executor.submit(run_fold, key, kwargs, destination): key
+    futures = {executor.submit(run_fold, fold_function, key, kwargs, destination): key
                for key, kwargs in share_arrays(executor, tasks)}
     try:
         for future in concurrent.futures.as_completed(futures):
@@ -253,7 +264,7 @@ def run_folds(executor, tasks, on_epoch):
                     raise
                 # A remote traceback tells the user little: one line, with what usually causes it.
                 reason = f"{type(e).__name__}: {e}".strip().splitlines()[0]
-                raise harness.UserError(f"--cluster: a fold failed on the cluster ({reason}); the workers need "
+                raise UserError(f"--cluster: a fold failed on the cluster ({reason}); the workers need "
                                         "requirements.txt installed, as here")
             yield futures[future], accuracy, history
     finally:

@@ -24,6 +24,9 @@ from PIL import Image  # noqa: E402
 
 import digits_accuracy  # noqa: E402
 import harness  # noqa: E402
+from plumbing import cli  # noqa: E402
+from plumbing.progress import Progress, format_seconds  # noqa: E402
+import extensions  # noqa: E402
 from deeper_cv import define_model  # noqa: E402
 
 # (rotation, translation, zoom); (0, 0, 0) is the tutorial's training, without augmentation.
@@ -40,18 +43,18 @@ def candidate(text):
     return rotation, translation, zoom
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    harness.add_data_args(parser, limit=False)
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bench/augment_ranges.py", description=__doc__.splitlines()[0])
+    cli.add_data_args(parser, limit=False)
     parser.add_argument("--epochs", type=int, default=3, metavar="N", help="training epochs (default: 3)")
     parser.add_argument("--candidate", type=candidate, action="append", metavar="R,T,Z",
                         help="a candidate to measure; repeat for several (default: a built-in grid)")
     parser.add_argument("--real-digits", default=digits_accuracy.REAL_DIGITS, metavar="DIR")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     def measure():
         trainX, trainY, _, _ = harness.load_dataset(args.data)
-        trainX, _ = harness.prep_pixels(trainX, trainX[:0])
+        trainX = harness.scale_pixels(trainX)
         # the last 10,000 training images for validation; the test set stays untouched
         valX, valY = trainX[-VALIDATION:], trainY[-VALIDATION:]
         trainX, trainY = trainX[:-VALIDATION], trainY[:-VALIDATION]
@@ -63,18 +66,18 @@ def main():
             harness.keras.utils.set_random_seed(1)
             model = define_model()
             if rotation or translation or zoom:
-                model = harness.with_augmentation(model, rotation, translation, zoom)
+                model = extensions.with_augmentation(model, rotation, translation, zoom)
             start = time.monotonic()
             model.fit(trainX, trainY, epochs=args.epochs, batch_size=32, verbose=0,
-                      callbacks=[harness.Progress(args.epochs, f"{rotation},{translation},{zoom} ")])
+                      callbacks=[Progress(args.epochs, f"{rotation},{translation},{zoom} ")])
             seconds = time.monotonic() - start
             scores = [digits_accuracy.accuracy(model, x, y) for x, y in
                       ((valX, valY.argmax(axis=1)), (real[1], real[3]), (digits[1], digits[3]))]
             print(f"| {rotation:g} | {translation:g} | {zoom:g} | {scores[0]:.2%} | {scores[1]:.1%} "
-                  f"({round(scores[1] * len(real[3]))}) | {scores[2]:.1%} | {harness.format_seconds(seconds)} |",
+                  f"({round(scores[1] * len(real[3]))}) | {scores[2]:.1%} | {format_seconds(seconds)} |",
                   flush=True)
 
-    harness.run(measure)
+    cli.run(measure, "bench/augment_ranges.py")
 
 
 if __name__ == "__main__":

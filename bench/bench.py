@@ -51,6 +51,9 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
 import harness  # noqa: E402
+from plumbing.cli import UserError  # noqa: E402
+from plumbing import cli, files  # noqa: E402
+from plumbing.scores import versions  # noqa: E402
 import baseline_cv  # noqa: E402
 import batchnorm_cv  # noqa: E402
 import deeper_cv  # noqa: E402
@@ -202,7 +205,7 @@ def short_path(path):
     return path if relative.startswith("..") else relative
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="bench/bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_TRAIN_IMAGES:,} training images and a 1024x1024 matmul, for a fast check")
@@ -215,9 +218,9 @@ def parse_args():
                         help=f"comma-separated subset of {','.join(ARCHITECTURES)} (default: all)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), metavar="PATH",
                         help="where the results go (default: bench/results.json)")
-    harness.add_data_args(parser, limit=False)
-    args = parser.parse_args()
-    harness.positive(parser, args, "images", "repeats")
+    cli.add_data_args(parser, limit=False)
+    args = parser.parse_args(argv)
+    cli.positive(parser, args, "images", "repeats")
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in args.models if m not in ARCHITECTURES]
     if unknown or not args.models:
@@ -226,14 +229,14 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     n_train, n_val = args.images, max(1, args.images // 4)
     mnistX, mnistY, _, _ = harness.load_dataset(args.data)
     if n_train + n_val > len(mnistX):
-        raise harness.UserError(f"--images {n_train} needs {n_train + n_val} images with validation; "
+        raise UserError(f"--images {n_train} needs {n_train + n_val} images with validation; "
                                 f"the data has {len(mnistX)}")
-    images, _ = harness.prep_pixels(mnistX[:n_train + n_val], mnistX[:0])
+    images = harness.scale_pixels(mnistX[:n_train + n_val])
     trainX, trainY = images[:n_train], mnistY[:n_train]
     valX, valY = images[n_train:], mnistY[n_train:n_train + n_val]
 
@@ -244,10 +247,10 @@ def main():
     results = {name: bench_architecture(name, trainX, trainY, valX, valY, args.repeats, matmul_rate)
                for name in args.models}
 
-    harness.write_json({
+    files.write_json({
         "machine": {"processor": platform.processor(), "cpu_model": cpu_model(), "machine": platform.machine(),
                     "platform": platform.platform(), "cpu_count": os.cpu_count(),
-                    "backend": keras.backend.backend(), "versions": harness.versions(),
+                    "backend": keras.backend.backend(), "versions": versions(),
                     "matmul_size": matmul_size, "matmul_gflops": matmul_rate},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"train_images": n_train, "validation_images": n_val, "epochs": 1,
@@ -265,4 +268,4 @@ def main():
 
 
 if __name__ == "__main__":
-    harness.run(main)
+    cli.run(main, "bench/bench.py")

@@ -73,15 +73,15 @@ def measure(host, port, png, clients, requests):
             "p95_ms": round(1000 * statistics.quantiles(latencies, n=20)[-1], 1)}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bench/bench_web.py", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="the model to serve (default: final_model.h5)")
     parser.add_argument("--requests", type=int, default=300, metavar="N",
                         help="requests per measurement (default: 300)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8], metavar="C",
                         help="numbers of concurrent clients to measure (default: 1 8)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     png = drawn_digit_png()
     proc, host, port = start_server(args.model)

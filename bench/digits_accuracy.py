@@ -25,6 +25,7 @@ from PIL import Image  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import harness  # noqa: E402
+from plumbing import cli, files  # noqa: E402
 import predict_image  # noqa: E402
 
 REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
@@ -62,16 +63,16 @@ def accuracy(model, images, labels):
     return float(np.mean(probs.argmax(axis=1) == np.asarray(labels)))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bench/digits_accuracy.py", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", metavar="PATH",
                         help="a model to measure; repeat for several, side by side (default: final_model.h5)")
     parser.add_argument("--real-digits", default=REAL_DIGITS, metavar="DIR")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     paths = args.model or ["final_model.h5"]
 
     def measure():
-        models = [harness.load_model(p) for p in paths]
+        models = [files.load_model(p) for p in paths]
         sets = [s for s in [real_digits_set(args.real_digits)] if s]
         sets += [load_digits_set(size, resample) for size, resample in RENDERINGS]
         header = "".join(f" {p} | {p} --raw |" for p in paths)
@@ -84,7 +85,7 @@ def main():
                     cells += f" {acc * 100:.1f}% ({round(acc * len(labels))}) |"
             print(f"| {name} |{cells}", flush=True)
 
-    harness.run(measure)
+    cli.run(measure, "bench/digits_accuracy.py")
 
 
 if __name__ == "__main__":

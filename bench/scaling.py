@@ -21,7 +21,6 @@ Writes bench/scaling.json and bench/scaling.md (or --out) and prints the tables.
 import argparse
 import datetime
 import heapq
-import json
 import os
 import platform
 import sys
@@ -31,7 +30,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import harness  # noqa: E402
+from plumbing import cli, files  # noqa: E402
+from plumbing.progress import format_seconds  # noqa: E402
+from plumbing.scores import versions  # noqa: E402
 import study  # noqa: E402
+from experiment import Experiment, fold_runner  # noqa: E402
 import workers  # noqa: E402
 
 MODELS = {"baseline": "baseline_cv.py", "batchnorm": "batchnorm_cv.py", "deeper": "deeper_cv.py"}
@@ -40,10 +43,9 @@ FULL_FOLD_IMAGES, FULL_EPOCHS = 48_000, 10  # one fold of the tutorial's CV
 
 
 def fold_tasks(script, dataX, dataY, n_folds, epochs):
-    define_model = study.define_model_for(script, study.settings(script, {}, study.DEFAULTS))
-    return [((script, fold), dict(define_model=define_model, dataX=dataX, dataY=dataY, train_ix=train_ix,
-                                  test_ix=test_ix, seed=harness.fold_seed(1, fold), epochs=epochs, batch_size=32))
-            for fold, (train_ix, test_ix) in enumerate(harness.kfold_splits(len(dataX), n_folds))]
+    folds = harness.kfold_splits(len(dataX), n_folds)
+    tasks = Experiment(script, epochs=epochs, folds=n_folds).fold_tasks(dataX, dataY, folds, range(n_folds))
+    return [((script, fold), task) for fold, task in tasks]
 
 
 def time_mode(mode, tasks):
@@ -52,7 +54,8 @@ def time_mode(mode, tasks):
     jobs, cluster = {"in turn": (1, None), "2 local workers": (2, None),
                      "Dask LocalCluster, 2 workers": (2, "local")}[mode]
     with workers.make_executor(jobs, cluster) as executor:
-        scores = {key: acc for key, acc, _ in workers.run_folds(executor, tasks, lambda *a: None)}
+        results = fold_runner(executor)(harness.evaluate_fold, tasks, lambda *a: None)
+        scores = {key: acc for key, acc, _ in results}
     return time.perf_counter() - start, [scores[key] for key, _ in tasks]
 
 
@@ -77,29 +80,29 @@ def dask_overheads(dataX, dataY):
 
 def study_on_paper(fold_seconds, overheads, n_workers):
     """Longest-first schedule of the study's 50 folds on n single-core workers, plus Dask's overheads."""
-    durations = sorted((fold_seconds[script] * (study.AUGMENT_COST if changes.get("augment") else 1.0)
-                        for script, changes in study.GRID for _ in range(5)), reverse=True)
+    durations = sorted((fold_seconds[e.script] * (study.AUGMENT_COST if e.augment else 1.0)
+                        for e in study.GRID for _ in range(5)), reverse=True)
     finish = [0.0] * min(n_workers, len(durations))
     for d in durations:
         heapq.heapreplace(finish, finish[0] + d + overheads["task_round_trip_s"])
     return max(finish) + overheads["cluster_start_s"] + overheads["data_to_every_worker_s"]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bench/scaling.py", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=["deeper"])
     parser.add_argument("--images", type=int, default=12_000, metavar="N",
                         help="images split into the folds (default: 12,000: 9,600 train + 2,400 test per fold)")
     parser.add_argument("--folds", type=int, default=4, metavar="K", help="folds (tasks) per mode (default: 4)")
     parser.add_argument("--epochs", type=int, default=2, metavar="N", help="epochs per fold (default: 2)")
     parser.add_argument("--repeats", type=int, default=1, metavar="R", help="interleaved repeats (default: 1)")
-    harness.add_data_args(parser, limit=False)
+    cli.add_data_args(parser, limit=False)
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "scaling.json"), metavar="PATH")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     def measure():
         dataX, dataY, _, _ = harness.load_dataset(args.data, args.images)
-        dataX, _ = harness.prep_pixels(dataX, dataX[:0])
+        dataX = harness.scale_pixels(dataX)
         runs = {}
         for name in args.models:
             tasks = fold_tasks(MODELS[name], dataX, dataY, args.folds, args.epochs)
@@ -123,11 +126,11 @@ def main():
         paper = {n: study_on_paper(full_fold, overheads, n) for n in (1, 2, 8, 32, 64)}
         write_report(args, runs, overheads, full_fold, paper)
 
-    harness.run(measure)
+    cli.run(measure, "bench/scaling.py")
 
 
 def write_report(args, runs, overheads, full_fold, paper):
-    lines = [f"# Fold throughput: in turn, 2 local workers, Dask LocalCluster of 2",
+    lines = ["# Fold throughput: in turn, 2 local workers, Dask LocalCluster of 2",
              "",
              f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores "
              f"({platform.processor() or platform.machine()}), `python bench/scaling.py "
@@ -146,21 +149,21 @@ def write_report(args, runs, overheads, full_fold, paper):
               "", "On paper: the full study (`python study.py`: 10 experiments x 5 folds x 10 epochs, 48,000 "
                   "training images per fold) on N single-core workers, longest folds first, from one "
                   "single-core fold's time (scaled from the 2-worker runs above: "
-                  + ", ".join(f"{script} {harness.format_seconds(sec)}" for script, sec in full_fold.items())
+                  + ", ".join(f"{script} {format_seconds(sec)}" for script, sec in full_fold.items())
                   + ") plus the Dask overheads:", "",
               "| workers | wall time |", "|---:|---:|"]
-    lines += [f"| {n} | {harness.format_seconds(seconds)} |" for n, seconds in paper.items()]
+    lines += [f"| {n} | {format_seconds(seconds)} |" for n, seconds in paper.items()]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     md = os.path.splitext(args.out)[0] + ".md"
-    with harness.atomic_path(md) as tmp:
+    with files.atomic_path(md) as tmp:
         with open(tmp, "w") as f:
             f.write(text)
     report = {"date": datetime.date.today().isoformat(), "machine": platform.processor() or platform.machine(),
-              "cores": os.cpu_count(), "versions": harness.versions(), "args": vars(args), "wall_seconds": runs,
+              "cores": os.cpu_count(), "versions": versions(), "args": vars(args), "wall_seconds": runs,
               "dask_overheads": overheads, "full_fold_seconds_one_core": full_fold,
               "study_on_paper_seconds": paper}
-    harness.write_json(report, args.out)
+    files.write_json(report, args.out)
     print(f"wrote {args.out} and {md}", file=sys.stderr)
 
 

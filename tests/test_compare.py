@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import compare
-import harness
+from plumbing.cli import UserError
 from conftest import mnist_path, run_script
 
 
@@ -94,7 +94,7 @@ def test_same_folds_are_paired_and_tested(tmp_path, capsys):
     ref = write_scores(tmp_path / "baseline_cv", [0.90, 0.92, 0.91, 0.93, 0.94])
     other = write_scores(tmp_path / "better_cv", [0.91, 0.94, 0.91, 0.96, 0.96])
     # baseline_cv is the reference even when it is not named first
-    compare.main([other, ref, "--out", str(tmp_path / "out")])
+    compare.compare_results([other, ref, "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
     rows = table_rows(out)
     assert rows["baseline_cv"][1:] == ["5", "92.000", "1.581", "90.037 – 93.963", "reference", "reference"]
@@ -109,7 +109,7 @@ def test_same_folds_are_paired_and_tested(tmp_path, capsys):
 def test_different_folds_are_not_paired(tmp_path, capsys):
     ref = write_scores(tmp_path / "baseline_cv", [0.90, 0.92], split="aaaa")
     other = write_scores(tmp_path / "deeper_cv", [0.95, 0.97], split="bbbb")
-    compare.main([ref, other, "--out", str(tmp_path / "out")])
+    compare.compare_results([ref, other, "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
     assert table_rows(out)["deeper_cv"][5:] == ["not paired", "not paired"]
     assert table_rows(out)["deeper_cv"][2] == "96.000"  # still summarised
@@ -120,7 +120,7 @@ def test_other_sample_counts_and_incomplete_runs_are_not_paired(tmp_path, capsys
     ref = write_scores(tmp_path / "baseline_cv", [0.90, 0.92, 0.91])
     small = write_scores(tmp_path / "small_cv", [0.80, 0.82, 0.81], n_samples=300)
     partial = write_scores(tmp_path / "partial_cv", [0.95], folds=3, complete=False)
-    compare.main([ref, small, partial, "--out", str(tmp_path / "out")])
+    compare.compare_results([ref, small, partial, "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
     rows = table_rows(out)
     assert rows["small_cv"][5] == "not paired"
@@ -134,7 +134,7 @@ def test_reference_can_be_chosen_and_output_folder_is_skipped(tmp_path, capsys):
     a = write_scores(tmp_path / "baseline_cv", [0.90, 0.92])
     b = write_scores(tmp_path / "deeper_cv", [0.91, 0.95])
     os.makedirs(tmp_path / "compare")  # what `compare.py results/*` also matches after a first run
-    compare.main([a, b, str(tmp_path / "compare"), "--reference", b, "--out", str(tmp_path / "compare")])
+    compare.compare_results([a, b, str(tmp_path / "compare"), "--reference", b, "--out", str(tmp_path / "compare")])
     rows = table_rows(capsys.readouterr().out)
     assert sorted(rows) == ["baseline_cv", "deeper_cv"]
     assert rows["deeper_cv"][5] == "reference" and rows["baseline_cv"][5] == "-2.000"
@@ -152,8 +152,8 @@ def test_bad_inputs_are_one_line_errors_naming_the_file(tmp_path, content, words
     if content is not None:
         path.parent.mkdir()
         path.write_text(content)
-    with pytest.raises(harness.UserError) as e:
-        compare.main([str(path), "--out", str(tmp_path / "out")])
+    with pytest.raises(UserError) as e:
+        compare.compare_results([str(path), "--out", str(tmp_path / "out")])
     assert str(path) in str(e.value)
     for word in words:
         assert word in str(e.value)

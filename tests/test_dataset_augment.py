@@ -10,7 +10,9 @@ from PIL import Image
 from scipy import ndimage
 
 import deeper_cv
-import harness
+from plumbing import files
+import extensions
+import experiment
 from conftest import REPO, assert_one_line_error, run_script
 
 AUGMENTATION_LAYERS = ["RandomRotation", "RandomTranslation", "RandomZoom"]
@@ -70,23 +72,23 @@ def test_section_one_reads_mnist_path_and_reports_errors_in_one_line(tmp_path):
 
 def test_augmentation_comes_first_and_adds_no_weights():
     plain = deeper_cv.define_model()
-    augmented = harness.with_augmentation(plain)
+    augmented = extensions.with_augmentation(plain)
     names = [type(layer).__name__ for layer in augmented.layers]
     assert names == AUGMENTATION_LAYERS + [type(layer).__name__ for layer in plain.layers]
     assert augmented.count_params() == plain.count_params()
     rotation, translation, zoom = augmented.layers[:3]
-    assert rotation.factor == (-harness.AUGMENT_ROTATION, harness.AUGMENT_ROTATION)
-    assert translation.height_factor == translation.width_factor == harness.AUGMENT_TRANSLATION
-    assert zoom.height_factor == harness.AUGMENT_ZOOM
+    assert rotation.factor == (-extensions.AUGMENT_ROTATION, extensions.AUGMENT_ROTATION)
+    assert translation.height_factor == translation.width_factor == extensions.AUGMENT_TRANSLATION
+    assert zoom.height_factor == extensions.AUGMENT_ZOOM
     assert all(layer.fill_mode == "constant" and layer.fill_value == 0 for layer in augmented.layers[:3])
     # the optimizer and learning rate of the model it wraps
-    assert float(harness.with_augmentation(deeper_cv.define_model(0.001)).optimizer.learning_rate) == \
+    assert float(extensions.with_augmentation(deeper_cv.define_model(0.001)).optimizer.learning_rate) == \
         pytest.approx(0.001)
 
 
 def test_augmentation_changes_training_inputs_only():
     images = digit_images()
-    augment = keras.Sequential(harness.with_augmentation(deeper_cv.define_model()).layers[:3])
+    augment = keras.Sequential(extensions.with_augmentation(deeper_cv.define_model()).layers[:3])
     trained_on = np.asarray(augment(images, training=True))
     assert trained_on.shape == images.shape
     assert np.abs(trained_on - images).mean(axis=(1, 2, 3)).min() > 0.01  # every image moved
@@ -98,7 +100,7 @@ def test_augmentation_changes_training_inputs_only():
 def test_same_weights_predict_identically_with_and_without_augmentation():
     images = digit_images()
     plain = deeper_cv.define_model()
-    augmented = harness.with_augmentation(plain)  # shares plain's layers, so its weights
+    augmented = extensions.with_augmentation(plain)  # shares plain's layers, so its weights
     np.testing.assert_array_equal(augmented.predict(images, verbose=0), plain.predict(images, verbose=0))
     np.testing.assert_array_equal(np.asarray(augmented(images, training=False)), np.asarray(plain(images)))
 
@@ -108,7 +110,7 @@ def test_augmentation_repeats_with_the_seed():
 
     def augmented_batch(seed):
         keras.utils.set_random_seed(seed)
-        model = harness.with_augmentation(harness.with_scaling(deeper_cv.define_model(), "normalize", images))
+        model = extensions.with_augmentation(extensions.with_scaling(deeper_cv.define_model(), "normalize", images))
         return np.asarray(keras.Sequential(model.layers[:3])(images, training=True))
 
     np.testing.assert_array_equal(augmented_batch(1), augmented_batch(1))
@@ -118,27 +120,27 @@ def test_augmentation_repeats_with_the_seed():
 def test_augmented_model_saves_to_h5_and_loads_in_safe_mode(tmp_path):
     images = digit_images()
     keras.utils.set_random_seed(1)
-    model = harness.with_augmentation(harness.with_scaling(deeper_cv.define_model(), "standardize", images))
+    model = extensions.with_augmentation(extensions.with_scaling(deeper_cv.define_model(), "standardize", images))
     model.fit(images, keras.utils.to_categorical(np.arange(len(images)) % 10, 10), epochs=1, verbose=0)
     path = str(tmp_path / "augmented.h5")
-    harness.save_model(model, path)
+    files.save_model(model, path)
     loaded = keras.models.load_model(path, safe_mode=True)
     assert [type(layer).__name__ for layer in loaded.layers][:4] == AUGMENTATION_LAYERS + ["Rescaling"]
     assert loaded.layers[0].factor == model.layers[0].factor
     np.testing.assert_array_equal(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
-    np.testing.assert_array_equal(harness.load_model(path).predict(images, verbose=0),
+    np.testing.assert_array_equal(files.load_model(path).predict(images, verbose=0),
                                   model.predict(images, verbose=0))
 
 
 def test_augment_flag_names_its_results_and_is_off_by_default():
     parser = argparse.ArgumentParser()
-    harness.add_training_args(parser)
+    experiment.add_flags(parser, experiment.TRAINING)
     assert parser.parse_args([]).augment is False
     args = parser.parse_args(["--augment"])
     args.reuse_model, args.folds = False, 5
-    assert harness.default_out(args, "deeper_cv.py") == os.path.join("results", "deeper_cv-augment")
-    assert harness.cv_config(args, "deeper_cv.py")["augment"] is True
-    assert f"up to {harness.AUGMENT_ROTATION * 360:g} degrees" in " ".join(parser.format_help().split())
+    assert os.path.join("results", experiment.from_args(args, "deeper_cv.py").name) == os.path.join("results", "deeper_cv-augment")
+    assert experiment.from_args(args, "deeper_cv.py").config()["augment"] is True
+    assert f"up to {extensions.AUGMENT_ROTATION * 360:g} degrees" in " ".join(parser.format_help().split())
 
 
 def test_train_final_augment_then_evaluate_and_predict(mnist, tmp_path):
@@ -146,7 +148,7 @@ def test_train_final_augment_then_evaluate_and_predict(mnist, tmp_path):
     result = run_script("train_final.py", "--augment", "--data", mnist, "--limit", 3000, "--epochs", 1,
                         "--model", path)
     assert result.returncode == 0, result.stderr
-    assert [type(layer).__name__ for layer in harness.load_model(str(path)).layers][:3] == AUGMENTATION_LAYERS
+    assert [type(layer).__name__ for layer in files.load_model(str(path)).layers][:3] == AUGMENTATION_LAYERS
 
     result = run_script("evaluate_final.py", "--model", path, "--data", mnist, "--out", tmp_path / "eval")
     assert result.returncode == 0, result.stderr

@@ -10,6 +10,11 @@ import baseline_cv
 import batchnorm_cv
 import deeper_cv
 import harness
+from plumbing.cli import UserError
+from plumbing import files
+from plumbing.scores import resume_folds, split_fingerprint
+import extensions
+import experiment
 
 
 def write_npz(path, n_train=50, n_test=20, **override):
@@ -58,16 +63,16 @@ def test_load_dataset_reads_mnist_path_env(tmp_path, monkeypatch):
 ])
 def test_malformed_data_file_is_a_user_error(tmp_path, override, message):
     write_npz(tmp_path / "m.npz", **override)
-    with pytest.raises(harness.UserError, match=None) as e:
+    with pytest.raises(UserError, match=None) as e:
         harness.load_dataset(str(tmp_path / "m.npz"))
     assert str(tmp_path / "m.npz") in str(e.value) and message in str(e.value)
 
 
 def test_missing_and_non_npz_data_files(tmp_path):
-    with pytest.raises(harness.UserError, match="data file not found"):
+    with pytest.raises(UserError, match="data file not found"):
         harness.load_dataset(str(tmp_path / "nope.npz"))
     (tmp_path / "text.npz").write_text("hello")
-    with pytest.raises(harness.UserError, match="not a readable .npz"):
+    with pytest.raises(UserError, match="not a readable .npz"):
         harness.load_dataset(str(tmp_path / "text.npz"))
 
 
@@ -77,7 +82,7 @@ def test_download_failure_names_the_cache_file(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     monkeypatch.delenv("MNIST_PATH", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(harness.UserError) as e:
+    with pytest.raises(UserError) as e:
         harness.load_dataset()
     assert str(tmp_path / "datasets" / "mnist.npz") in str(e.value) and "--data" in str(e.value)
 
@@ -94,8 +99,8 @@ def test_fold_splits_are_deterministic_disjoint_and_cover_the_data():
         assert len(train_ix) + len(test_ix) == 103
     all_test = np.concatenate([test_ix for _, test_ix in folds])
     assert sorted(all_test) == list(range(103))  # every image is tested exactly once
-    assert harness.split_fingerprint(folds) == harness.split_fingerprint(again)
-    assert harness.split_fingerprint(folds) != harness.split_fingerprint(harness.kfold_splits(103, 5, seed=2))
+    assert split_fingerprint(folds) == split_fingerprint(again)
+    assert split_fingerprint(folds) != split_fingerprint(harness.kfold_splits(103, 5, seed=2))
 
 
 def tiny_data(n=40):
@@ -167,9 +172,9 @@ def test_architectures_match_the_tutorial(module, layers, params):
 
 def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
     target = tmp_path / "scores.json"
-    harness.write_json({"old": 1}, target)
+    files.write_json({"old": 1}, target)
     with pytest.raises(RuntimeError):
-        with harness.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             open(tmp, "w").write('{"half": ')
             raise RuntimeError("killed mid-write")
     assert json.loads(target.read_text()) == {"old": 1}
@@ -179,7 +184,7 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
 def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypatch):
     path = str(tmp_path / "final_model.h5")
     model = baseline_cv.define_model()
-    harness.save_model(model, path)
+    files.save_model(model, path)
     old_weights = model.get_weights()
 
     new_model = baseline_cv.define_model()
@@ -193,8 +198,8 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
     monkeypatch.setattr(keras.Model, "save", dies_midway)
     with pytest.raises(KeyboardInterrupt):
-        harness.save_model(new_model, path)
-    loaded = harness.load_model(path)
+        files.save_model(new_model, path)
+    loaded = files.load_model(path)
     for a, b in zip(loaded.get_weights(), old_weights):
         np.testing.assert_array_equal(a, b)
     assert os.listdir(tmp_path) == ["final_model.h5"]
@@ -202,23 +207,23 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
 def test_resume_refuses_other_settings(tmp_path):
     config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False, "augment": False}
-    harness.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
+    files.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
                        tmp_path / "scores.json")
-    assert harness.resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
+    assert resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
     # folds finished out of order by parallel workers are kept by number
-    harness.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
+    files.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
                         "split": "ab12"}, tmp_path / "scores.json")
-    assert harness.resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
-    with pytest.raises(harness.UserError, match="other settings.*epochs"):
-        harness.resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
-    with pytest.raises(harness.UserError, match="other settings.*augment"):
-        harness.resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
-    with pytest.raises(harness.UserError, match="nothing to resume"):
-        harness.resume_folds(str(tmp_path / "missing.json"), config)
+    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
+    with pytest.raises(UserError, match="other settings.*epochs"):
+        resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
+    with pytest.raises(UserError, match="other settings.*augment"):
+        resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
+    with pytest.raises(UserError, match="nothing to resume"):
+        resume_folds(str(tmp_path / "missing.json"), config)
     # a run from before --augment existed resumes as a run without it
     old = {k: v for k, v in config.items() if k != "augment"}
-    harness.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
-    assert harness.resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
+    files.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
+    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
 
 
 # ---------------------------------------------------------------- extensions
@@ -228,9 +233,9 @@ def test_scaling_statistics_come_from_the_training_images_only():
     train = rng.uniform(0.0, 0.4, (30, 28, 28, 1)).astype(np.float32)
     test = rng.uniform(0.6, 1.0, (10, 28, 28, 1)).astype(np.float32)  # very different: leakage would show
     model = baseline_cv.define_model()
-    assert harness.with_scaling(model, "normalize", train) is model  # the tutorial's [0, 1], unchanged
+    assert extensions.with_scaling(model, "normalize", train) is model  # the tutorial's [0, 1], unchanged
     for scaling, std in (("center", 1.0), ("standardize", float(train.std()))):
-        scaled = harness.with_scaling(baseline_cv.define_model(), scaling, train)
+        scaled = extensions.with_scaling(baseline_cv.define_model(), scaling, train)
         layer = scaled.layers[0]
         assert type(layer).__name__ == "Rescaling"
         out = np.asarray(layer(train))
@@ -248,14 +253,14 @@ def test_each_fold_scales_with_its_own_training_split(monkeypatch):
     def define(learning_rate=0.01):
         return baseline_cv.define_model(learning_rate)
 
-    real_with_scaling = harness.with_scaling
+    real_with_scaling = extensions.with_scaling
 
     def recording(model, scaling, train_images):
         scaled = real_with_scaling(model, scaling, train_images)
         made.append(float(np.asarray(scaled.layers[0].offset)))
         return scaled
 
-    monkeypatch.setattr(harness, "with_scaling", recording)
+    monkeypatch.setattr(extensions, "with_scaling", recording)
     harness.evaluate_model(x, y, define, n_folds=2, epochs=1, scaling="center")
     expected = [-float(x[train_ix].mean()) for train_ix, _ in harness.kfold_splits(len(x), 2, seed=1)]
     np.testing.assert_allclose(made, expected, rtol=1e-5)
@@ -265,9 +270,9 @@ def test_each_fold_scales_with_its_own_training_split(monkeypatch):
 def test_default_out_names_each_experiment():
     import argparse
     args = argparse.Namespace(scaling="normalize", learning_rate=0.01, reuse_model=False)
-    assert harness.default_out(args, "baseline_cv.py") == os.path.join("results", "baseline_cv")
+    assert os.path.join("results", experiment.from_args(args, "baseline_cv.py").name) == os.path.join("results", "baseline_cv")
     args = argparse.Namespace(scaling="center", learning_rate=0.001, reuse_model=True, variant="conv")
-    assert harness.default_out(args, "depth_cv.py") == os.path.join("results", "depth_cv-conv-center-lr0.001-reuse")
+    assert os.path.join("results", experiment.from_args(args, "depth_cv.py").name) == os.path.join("results", "depth_cv-conv-center-lr0.001-reuse")
 
 
 def test_depth_variants_add_one_block_or_one_layer():
@@ -284,7 +289,7 @@ def test_depth_variants_add_one_block_or_one_layer():
 def test_fused_batch_normalization_learns_as_keras_does(shape):
     """Same outputs and the same moving statistics as keras.layers.BatchNormalization, in training and after."""
     x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
-    ours, keras_own = harness.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
+    ours, keras_own = extensions.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
     for layer in (ours, keras_own):
         layer.build(shape)
     for _ in range(3):

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -194,8 +193,8 @@ def test_the_study_on_paper_is_a_longest_first_schedule():
     spec.loader.exec_module(scaling)
     fold = {script: 60.0 * cost for script, cost in study.EPOCH_COST.items()}
     no_overhead = {"task_round_trip_s": 0.0, "cluster_start_s": 0.0, "data_to_every_worker_s": 0.0}
-    durations = [fold[script] * (study.AUGMENT_COST if changes.get("augment") else 1.0)
-                 for script, changes in study.GRID for _ in range(5)]
+    durations = [fold[e.script] * (study.AUGMENT_COST if e.augment else 1.0)
+                 for e in study.GRID for _ in range(5)]
     assert scaling.study_on_paper(fold, no_overhead, 1) == pytest.approx(sum(durations))
     assert scaling.study_on_paper(fold, no_overhead, 64) == pytest.approx(max(durations))
     eight = scaling.study_on_paper(fold, no_overhead, 8)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-import harness
+from plumbing.cli import UserError
 import predict_image
 from conftest import REPO, assert_one_line_error, run_script
 
@@ -90,7 +90,7 @@ def test_thin_strokes_are_thickened_like_mnist():
 
 @pytest.mark.parametrize("value", [0, 128, 255])
 def test_blank_image_is_no_digit(value):
-    with pytest.raises(harness.UserError, match="no digit found"):
+    with pytest.raises(UserError, match="no digit found"):
         mnist_like(Image.new("L", (50, 50), value))
 
 

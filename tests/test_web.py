@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-import harness
+from plumbing import files
 import predict_image
 from conftest import REPO, assert_one_line_error, run_script
 from test_predict import bomb_png, png_bytes, real_digit_files
@@ -114,7 +114,7 @@ def assert_json_error(status, answer, expected_status, *words):
 
 @pytest.fixture(scope="module")
 def model(web_model):
-    return harness.load_model(web_model)
+    return files.load_model(web_model)
 
 
 def own_answer(model, image_bytes):

@@ -1,0 +1,203 @@
+"""One description of a cross-validation experiment, and the command line of the CV scripts.
+
+An Experiment (a stage script, its --variant, and the settings it trains
+with) gives its results folder name, its scores.json configuration, its
+model builder, its fold tasks and its command line. The CV scripts
+(cv_main), study.py, compare.py, bench/scaling.py and --resume all use it.
+"""
+import dataclasses
+import functools
+import importlib
+import os
+import sys
+
+import harness
+import workers
+from extensions import AUGMENT_ROTATION, AUGMENT_TRANSLATION, AUGMENT_ZOOM, SCALINGS
+from plumbing import cli
+from plumbing.progress import describe_device
+from plumbing.scores import ScoresFile
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    script: str                  # the stage script whose define_model is trained, e.g. "baseline_cv.py"
+    epochs: int = 10
+    batch_size: int = 32
+    folds: int = 5
+    seed: int = 1
+    limit: int | None = None     # the first N training images only
+    reuse_model: bool = False    # the original tutorial's one model trained across all folds
+    scaling: str = "normalize"
+    learning_rate: float = 0.01
+    variant: str | None = None   # depth_cv.py's --variant
+    augment: bool = False
+
+    @property
+    def name(self):
+        """results/<name>: the script, plus a suffix for each setting off the tutorial's model and training,
+        so experiments never overwrite each other (--epochs, --folds, --seed and --limit keep the name)."""
+        name = self.script[:-3]
+        if self.variant:
+            name += f"-{self.variant}"
+        if self.scaling != "normalize":
+            name += f"-{self.scaling}"
+        if self.learning_rate != 0.01:
+            name += f"-lr{self.learning_rate:g}"
+        if self.reuse_model:
+            name += "-reuse"
+        if self.augment:
+            name += "-augment"
+        return name
+
+    def config(self):
+        """The settings as scores.json records them; --resume continues only a run with the same."""
+        return dataclasses.asdict(self)
+
+    def define_model(self):
+        """The script's define_model (or its --variant's) with the learning rate: picklable, for workers."""
+        module = importlib.import_module(self.script[:-3])
+        define_model = module.VARIANTS[self.variant] if self.variant else module.define_model
+        return functools.partial(define_model, self.learning_rate)
+
+    def argv(self):
+        """The script's flags for the settings off their defaults."""
+        flags = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "script" or value == field.default:
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            flags += [flag] if value is True else [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+        return flags
+
+    def command(self):
+        return " ".join(["python", self.script, *self.argv()])
+
+    def fold_tasks(self, dataX, dataY, folds, todo):
+        """(fold, harness.evaluate_fold's arguments) for each fold in `todo`."""
+        return harness.fold_tasks(self.define_model(), dataX, dataY, folds, todo, self.seed, epochs=self.epochs,
+                                  batch_size=self.batch_size, scaling=self.scaling, augment=self.augment)
+
+
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(Experiment) if f.name != "script"}
+
+# Each setting's flag: help text (its default is added from the dataclass) and argparse options.
+FLAGS = {
+    "epochs": ("training epochs", dict(type=int, metavar="N")),
+    "batch_size": ("batch size", dict(type=int, metavar="N")),
+    "learning_rate": ("SGD learning rate ({default}; extension: try 0.001, 0.0001)", dict(type=float, metavar="LR")),
+    "scaling": ("pixel scaling (default: normalize to [0, 1]; extension: center, standardize)",
+                dict(choices=SCALINGS)),
+    "augment": (f"randomly rotate (up to {AUGMENT_ROTATION * 360:g} degrees), shift (up to "
+                f"{AUGMENT_TRANSLATION * 100:g}%% of the side) and zoom (up to {AUGMENT_ZOOM * 100:g}%%) the "
+                "training images; inference unchanged (default: off, the tutorial's way)",
+                dict(action="store_true")),
+    "seed": ("seed for the fold split, weights and shuffling; same seed, same scores", dict(type=int, metavar="S")),
+    "folds": ("cross-validation folds", dict(type=int, metavar="K")),
+    "reuse_model": ("the original tutorial's way: ONE model trained on across all folds, so folds 2..k are "
+                    "scored on images it has trained on (for comparison only)", dict(action="store_true")),
+}
+TRAINING = ("epochs", "batch_size", "learning_rate", "scaling", "augment", "seed")
+
+
+def add_flags(parser, names):
+    """Add the flags of these settings, with the dataclass's defaults; --data and --limit after "seed"."""
+    for name in names:
+        text, options = FLAGS[name]
+        default = DEFAULTS[name]
+        if "{default}" in text:
+            text = text.format(default=f"default: {default}")
+        elif options.get("action") != "store_true" and "(default" not in text:
+            text += f" (default: {default})"
+        parser.add_argument("--" + name.replace("_", "-"), default=default, help=text, **options)
+        if name == "seed":
+            cli.add_data_args(parser)
+
+
+def from_args(args, script):
+    """The Experiment that parsed command-line arguments describe."""
+    return Experiment(script, **{name: getattr(args, name) for name in DEFAULTS if hasattr(args, name)})
+
+
+def check_args(parser, args):
+    cli.positive(parser, args, "epochs", "batch-size", "limit", "jobs")
+    if getattr(args, "folds", 2) < 2:
+        parser.error("--folds must be at least 2")
+
+
+def fold_runner(executor):
+    """How the fold tasks run: in turn here, or on the executor's workers."""
+    return harness.in_turn if executor is None else functools.partial(workers.run_folds, executor)
+
+
+def say_what_trains(executor):
+    """One line on stderr before the first epoch: the device, the Keras backend, how the folds run."""
+    print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the CV scripts' command line
+
+def cv_main(define_model, script, description, variants=None, threads_per_fold=1, argv=None):
+    """Everything a CV stage script does: parse its flags, then the tutorial's run_test_harness,
+    writing scores.json after every fold and the plots at the end.
+
+    `variants` (name -> define_model) adds a --variant flag choosing among them.
+    `threads_per_fold`: how many cores one fold of this model uses well; the
+    default --jobs is the number of cores over that (at most the folds).
+    """
+    parser = cli.parser_for(script, description)
+    add_flags(parser, TRAINING)
+    if variants:
+        parser.add_argument("--variant", choices=list(variants), default=next(iter(variants)),
+                            help=f"which model (default: {next(iter(variants))})")
+    add_flags(parser, ["folds"])
+    parser.add_argument("--out", metavar="DIR",
+                        help=f"where scores.json and the plots go (default: results/{script[:-3]}, "
+                             "with a suffix per setting changed, e.g. -center, -lr0.001, -reuse)")
+    parser.add_argument("--show", action="store_true", help="also open the plots in windows")
+    add_flags(parser, ["reuse_model"])
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from its scores.json (same configuration only)")
+    cli.add_parallel_args(parser, default_jobs=workers.default_jobs(5, threads_per_fold))
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args = parser.parse_args(argv)
+    check_args(parser, args)
+    cli.headless(args.show)
+    experiment = from_args(args, script)
+    if variants:
+        define_model = variants[args.variant]
+    jobs = args.jobs or workers.default_jobs(args.folds, threads_per_fold)
+    if args.reuse_model and (jobs > 1 or args.cluster):
+        if args.jobs or args.cluster:
+            print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
+                  "in this process", file=sys.stderr)
+        jobs, args.cluster = 1, None
+    out = args.out or os.path.join("results", experiment.name)
+    record = ScoresFile(os.path.join(out, "scores.json"), experiment.config(), args.data, resume=args.resume)
+    remaining = args.folds - (record.folds_kept() if args.resume else 0)
+    again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])
+
+    def run_test_harness():
+        build_model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
+        try:
+            # no more workers than folds to run (each then gets a bigger share of the cores)
+            with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
+                say_what_trains(executor)
+                harness.run_test_harness(build_model, out, args.data, args.limit, args.folds, args.show,
+                                         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                                         reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,
+                                         record=record, run_folds=fold_runner(executor))
+        except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
+            stopped(script, stop, f"{record.folds_kept()} of {args.folds} folds kept in {record.path}",
+                    f"continue with: {again} --resume")
+
+    cli.run(run_test_harness, script)
+
+
+def stopped(prog, stop, kept, then):
+    """Ctrl-C (exit status 130) or a dead worker process (1): what was kept and how to go on, in one line."""
+    if isinstance(stop, KeyboardInterrupt):
+        print(f"\n{prog}: interrupted: {kept}; {then}", file=sys.stderr)
+        sys.exit(130)
+    raise cli.UserError(f"a worker process died mid-fold; {kept}; {then}")

@@ -1,0 +1,109 @@
+"""Files a run reads and writes: written atomically (temp file, then rename); read with one-line errors."""
+import contextlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from plumbing.cli import UserError
+
+MNIST_KEYS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temp path beside `path` with the same extension; rename it into
+    place only if the block finishes, so an interrupted write never replaces a
+    good file with a broken one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=ext, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(obj, path):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+
+
+def save_figure(fig, path, show=False):
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    if show:
+        plt.show()
+    plt.close(fig)
+
+
+def save_model(model, path):
+    """model.save() through a temp file, so killing the run never leaves a broken model at `path`."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def load_model(path):
+    """keras.models.load_model (safe_mode stays on), with one-line errors for the user's file."""
+    import keras
+
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: model file not found (train one with: python train_final.py)")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise UserError(f"{path}: not a loadable Keras model ({reason})")
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+        raise UserError(f"{path}: model takes {model.input_shape} and gives {model.output_shape}; "
+                        "expected (None, 28, 28, 1) -> (None, 10)")
+    return model
+
+
+def read_mnist_npz(path):
+    """Read and check a local .npz in Keras's MNIST layout: ((x_train, y_train), (x_test, y_test))."""
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: data file not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in MNIST_KEYS if k not in data.files]
+            if missing:
+                raise UserError(f"{path}: not MNIST in Keras's layout, missing key(s) {', '.join(missing)}")
+            arrays = {k: data[k] for k in MNIST_KEYS}
+    except UserError:
+        raise
+    except Exception as e:  # zipfile, pickle and OS errors all mean the same to the user
+        raise UserError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})".replace("\n", " "))
+    for key, ndim in MNIST_KEYS.items():
+        a = arrays[key]
+        if a.dtype != np.uint8 or a.ndim != ndim or (ndim == 3 and a.shape[1:] != (28, 28)):
+            want = "(N, 28, 28)" if ndim == 3 else "(N,)"
+            raise UserError(f"{path}: {key} should be uint8 {want}, got {a.dtype} {a.shape}")
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        if len(arrays[x]) != len(arrays[y]):
+            raise UserError(f"{path}: {x} has {len(arrays[x])} images but {y} has {len(arrays[y])} labels")
+        if len(arrays[y]) and arrays[y].max() > 9:
+            raise UserError(f"{path}: {y} holds labels outside 0..9")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def download_mnist():
+    """keras.datasets.mnist.load_data(), with a one-line message when it cannot download."""
+    import keras
+
+    cache = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "datasets", "mnist.npz")
+    try:
+        return keras.datasets.mnist.load_data()
+    except Exception as e:
+        reason = str(e).replace("\n", " ")
+        raise UserError(f"{cache}: could not download MNIST ({reason}); "
+                        "without a network, name a local copy with --data PATH or MNIST_PATH")
