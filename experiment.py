@@ -15,7 +15,6 @@ import harness
 import workers
 from extensions import AUGMENT_ROTATION, AUGMENT_TRANSLATION, AUGMENT_ZOOM, SCALINGS
 from plumbing import cli
-from plumbing.progress import describe_device
 from plumbing.scores import ScoresFile
 
 
@@ -131,21 +130,12 @@ def fold_runner(executor):
     return harness.in_turn if executor is None else functools.partial(workers.run_folds, executor)
 
 
-def say_what_trains(executor):
-    """One line on stderr before the first epoch: the device, the Keras backend, how the folds run."""
-    print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- the CV scripts' command line
 
-def cv_main(define_model, script, description, variants=None, threads_per_fold=1, argv=None):
-    """Everything a CV stage script does: parse its flags, then the tutorial's run_test_harness,
-    writing scores.json after every fold and the plots at the end.
-
-    `variants` (name -> define_model) adds a --variant flag choosing among them.
+def cv_parser(script, description, variants=None, threads_per_fold=1):
+    """The CV scripts' flags. `variants` (name -> define_model) adds --variant, choosing among them.
     `threads_per_fold`: how many cores one fold of this model uses well; the
-    default --jobs is the number of cores over that (at most the folds).
-    """
+    default --jobs is the number of cores over that (at most the folds)."""
     parser = cli.parser_for(script, description)
     add_flags(parser, TRAINING)
     if variants:
@@ -160,6 +150,13 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run from its scores.json (same configuration only)")
     cli.add_parallel_args(parser, default_jobs=workers.default_jobs(5, threads_per_fold))
+    return parser
+
+
+def cv_main(define_model, script, description, variants=None, threads_per_fold=1, argv=None):
+    """Everything a CV stage script does: parse its flags (cv_parser), then the tutorial's
+    run_test_harness, writing scores.json after every fold and the plots at the end."""
+    parser = cv_parser(script, description, variants, threads_per_fold)
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     check_args(parser, args)
@@ -183,8 +180,8 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
         try:
             # no more workers than folds to run (each then gets a bigger share of the cores)
             with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
-                say_what_trains(executor)
                 harness.run_test_harness(build_model, out, args.data, args.limit, args.folds, args.show,
+                                         folds_run=workers.describe_executor(executor),
                                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                          reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,
                                          record=record, run_folds=fold_runner(executor))

@@ -23,7 +23,7 @@ from sklearn.model_selection import KFold
 import extensions
 from plumbing import cli, files
 from plumbing.cli import UserError
-from plumbing.progress import Progress, fit_verbosity
+from plumbing.progress import Progress, describe_device, fit_verbosity
 
 # Speed without changing what is learned (docs/speed.md): run this many
 # training steps per call into the backend, so Python's per-step overhead is
@@ -216,14 +216,17 @@ def summarize_performance(scores, path, show=False):
 
 # ---------------------------------------------------------------- run the test harness
 
-def run_test_harness(define_model, out, data=None, limit=None, n_folds=5, show=False, **evaluate_args):
+def run_test_harness(define_model, out, data=None, limit=None, n_folds=5, show=False,
+                     folds_run="in turn, in this process", **evaluate_args):
     """The tutorial's run_test_harness: load and prepare the data, evaluate the model by k-fold
     cross-validation, then plot the learning curves and summarize the scores into `out`.
-    `evaluate_args` go to evaluate_model. Returns (scores, histories)."""
+    `folds_run` says how evaluate_args["run_folds"] runs them. Returns (scores, histories)."""
     # load dataset
     trainX, trainY, _, _ = load_dataset(data, limit)
     if len(trainX) < n_folds:
         raise UserError(f"--limit {limit} leaves fewer images than --folds {n_folds}")
+    # what it trains on, before the first epoch: a user who expected a GPU finds out now
+    print(f"{describe_device()}; folds {folds_run}", file=sys.stderr, flush=True)
     # prepare pixel data
     trainX = scale_pixels(trainX)
     # evaluate model

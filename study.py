@@ -22,7 +22,7 @@ import harness
 import workers
 from experiment import Experiment
 from plumbing import cli
-from plumbing.progress import Progress
+from plumbing.progress import Progress, describe_device
 from plumbing.scores import ScoresFile
 
 GRID = [
@@ -94,8 +94,9 @@ def main(argv=None):
         jobs = max(1, min(args.jobs or workers.default_jobs(len(tasks)), len(tasks)))
         try:
             with workers.make_executor(jobs, args.cluster) as executor:
-                if tasks:
-                    experiment.say_what_trains(executor)
+                if tasks:  # what it trains on, before the first epoch
+                    print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr,
+                          flush=True)
                 run_folds = experiment.fold_runner(executor)
                 for (name, fold), accuracy, history in run_folds(harness.evaluate_fold,
                                                                  [(key, task) for _, key, task in tasks], on_epoch):

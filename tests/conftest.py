@@ -48,3 +48,13 @@ def small_model(tmp_path_factory):
     result = run_script("train_final.py", "--data", mnist_path(), "--limit", 20000, "--epochs", 1, "--model", path)
     assert result.returncode == 0, result.stderr
     return path
+
+
+def pytest_collection_modifyitems(items):
+    """Markers by what a test needs: real MNIST and training (slow), or a browser."""
+    for item in items:
+        if item.module.__name__ == "test_web":
+            item.add_marker(pytest.mark.browser)
+        if {"mnist", "small_model", "in_turn"} & set(item.fixturenames) or item.module.__name__ in (
+                "test_parallel", "test_notebook"):
+            item.add_marker(pytest.mark.slow)

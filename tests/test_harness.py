@@ -14,7 +14,6 @@ from plumbing.cli import UserError
 from plumbing import files
 from plumbing.scores import resume_folds, split_fingerprint
 import extensions
-import experiment
 
 
 def write_npz(path, n_train=50, n_test=20, **override):
@@ -93,7 +92,7 @@ def test_fold_splits_are_deterministic_disjoint_and_cover_the_data():
     folds = harness.kfold_splits(103, 5, seed=1)
     again = harness.kfold_splits(103, 5, seed=1)
     assert len(folds) == 5
-    for (train_ix, test_ix), (train_again, test_again) in zip(folds, again):
+    for (train_ix, test_ix), (_, test_again) in zip(folds, again):
         np.testing.assert_array_equal(test_ix, test_again)
         assert not set(train_ix) & set(test_ix)
         assert len(train_ix) + len(test_ix) == 103
@@ -265,14 +264,6 @@ def test_each_fold_scales_with_its_own_training_split(monkeypatch):
     expected = [-float(x[train_ix].mean()) for train_ix, _ in harness.kfold_splits(len(x), 2, seed=1)]
     np.testing.assert_allclose(made, expected, rtol=1e-5)
     assert made[0] != pytest.approx(made[1])
-
-
-def test_default_out_names_each_experiment():
-    import argparse
-    args = argparse.Namespace(scaling="normalize", learning_rate=0.01, reuse_model=False)
-    assert os.path.join("results", experiment.from_args(args, "baseline_cv.py").name) == os.path.join("results", "baseline_cv")
-    args = argparse.Namespace(scaling="center", learning_rate=0.001, reuse_model=True, variant="conv")
-    assert os.path.join("results", experiment.from_args(args, "depth_cv.py").name) == os.path.join("results", "depth_cv-conv-center-lr0.001-reuse")
 
 
 def test_depth_variants_add_one_block_or_one_layer():
