@@ -41,7 +41,7 @@ CLUSTER_REQUIREMENTS = "requirements-cluster.txt"
 
 
 def default_jobs(n_tasks, threads_per_task=1):
-    """As many workers as the cores allow when each task gets `threads_per_task` (measured per model, see README)."""
+    """As many workers as the cores allow when each task gets `threads_per_task` (measured per model: docs/speed.md)."""
     return max(1, min(n_tasks, (os.cpu_count() or 1) // threads_per_task))
 
 

@@ -1,8 +1,10 @@
 """Shared test helpers: where the repo and MNIST are, and how to run a script as a user would."""
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,11 +52,48 @@ def small_model(tmp_path_factory):
     return path
 
 
+def tiny_data(n=40):
+    """Random images and one-hot labels: enough to train a step and compare runs."""
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]  # one-hot, as keras.utils.to_categorical
+    return x, y
+
+
+AUGMENTATION_LAYERS = ["RandomRotation", "RandomTranslation", "RandomZoom"]
+
+
+# A small CV run for the tests of --jobs, --cluster and study.py.
+FOLDS = 3
+ARGS = ["--limit", 3000, "--epochs", 2, "--folds", FOLDS]
+
+
+def cv_args(out, *extra):
+    return ["--data", mnist_path(), *ARGS, "--out", out, *extra]
+
+
+def read_scores(out):
+    return json.loads((out / "scores.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def in_turn(tmp_path_factory):
+    """The reference: baseline_cv.py with --jobs 1, the folds one after another in one process,
+    with as many threads as each of 2 workers gets (thread counts change float rounding: docs/parallel.md)."""
+    import workers
+    out = tmp_path_factory.mktemp("in_turn")
+    threads = str(workers.threads_per_worker(2))
+    result = run_script("baseline_cv.py", *cv_args(out, "--jobs", 1),
+                        env={"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads})
+    assert result.returncode == 0, result.stderr
+    return result, read_scores(out)
+
+
 def pytest_collection_modifyitems(items):
     """Markers by what a test needs: real MNIST and training (slow), or a browser."""
     for item in items:
         if item.module.__name__ == "test_web":
             item.add_marker(pytest.mark.browser)
         if {"mnist", "small_model", "in_turn"} & set(item.fixturenames) or item.module.__name__ in (
-                "test_parallel", "test_notebook"):
+                "test_workers", "test_study", "test_notebook"):
             item.add_marker(pytest.mark.slow)

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import experiment
+import extensions
 import study
 from conftest import mnist_path
 
@@ -75,3 +76,15 @@ def test_main_argv_trains_in_a_notebook_kernel_and_errors_in_one_line(monkeypatc
     assert e.value.code == 1
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors == [f"baseline_cv.py: error: {tmp_path / 'missing.npz'}: data file not found"]
+
+
+def test_augment_flag_names_its_results_and_is_off_by_default():
+    parser = argparse.ArgumentParser()
+    experiment.add_flags(parser, experiment.TRAINING)
+    assert parser.parse_args([]).augment is False
+    args = parser.parse_args(["--augment"])
+    args.reuse_model, args.folds = False, 5
+    assert experiment.from_args(args, "deeper_cv.py").name == "deeper_cv-augment"
+    assert experiment.from_args(args, "deeper_cv.py").config()["augment"] is True
+    assert f"up to {extensions.AUGMENT_ROTATION * 360:g} degrees" in " ".join(parser.format_help().split())
+

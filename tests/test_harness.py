@@ -1,20 +1,22 @@
-"""Unit tests of harness.py on small synthetic arrays."""
-import json
+"""harness.py: the tutorial's functions on small synthetic arrays, and Section 1 run as a user runs it."""
 import os
 
 import keras
 import numpy as np
 import pytest
+from PIL import Image
+from scipy import ndimage
 
 import baseline_cv
 import batchnorm_cv
 import deeper_cv
 import harness
+from conftest import assert_one_line_error, run_script, tiny_data
 from plumbing.cli import UserError
-from plumbing import files
-from plumbing.scores import resume_folds, split_fingerprint
-import extensions
+from plumbing.scores import split_fingerprint
 
+
+# ---------------------------------------------------------------- load the dataset
 
 def write_npz(path, n_train=50, n_test=20, **override):
     rng = np.random.default_rng(0)
@@ -26,8 +28,6 @@ def write_npz(path, n_train=50, n_test=20, **override):
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
     return arrays
 
-
-# ---------------------------------------------------------------- data
 
 def test_prep_pixels_scales_to_unit_floats():
     train = np.array([[0, 51, 255]], dtype=np.uint8)
@@ -86,7 +86,7 @@ def test_download_failure_names_the_cache_file(monkeypatch, tmp_path):
     assert str(tmp_path / "datasets" / "mnist.npz") in str(e.value) and "--data" in str(e.value)
 
 
-# ---------------------------------------------------------------- folds
+# ---------------------------------------------------------------- evaluate a model
 
 def test_fold_splits_are_deterministic_disjoint_and_cover_the_data():
     folds = harness.kfold_splits(103, 5, seed=1)
@@ -100,13 +100,6 @@ def test_fold_splits_are_deterministic_disjoint_and_cover_the_data():
     assert sorted(all_test) == list(range(103))  # every image is tested exactly once
     assert split_fingerprint(folds) == split_fingerprint(again)
     assert split_fingerprint(folds) != split_fingerprint(harness.kfold_splits(103, 5, seed=2))
-
-
-def tiny_data(n=40):
-    rng = np.random.default_rng(0)
-    x = rng.random((n, 28, 28, 1), dtype=np.float32)
-    y = keras.utils.to_categorical(rng.integers(0, 10, n), 10)
-    return x, y
 
 
 def spy(define_model, made):
@@ -143,8 +136,6 @@ def test_same_seed_same_scores_different_seed_different():
     assert runs[0] != runs[2]
 
 
-# ---------------------------------------------------------------- models
-
 @pytest.mark.parametrize("module, layers, params", [
     (baseline_cv, ["Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"],
      (3 * 3 * 32 + 32) + (13 * 13 * 32 * 100 + 100) + (100 * 10 + 10)),
@@ -167,105 +158,6 @@ def test_architectures_match_the_tutorial(module, layers, params):
     assert model.loss == "categorical_crossentropy"
 
 
-# ---------------------------------------------------------------- files
-
-def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = tmp_path / "scores.json"
-    files.write_json({"old": 1}, target)
-    with pytest.raises(RuntimeError):
-        with files.atomic_path(target) as tmp:
-            open(tmp, "w").write('{"half": ')
-            raise RuntimeError("killed mid-write")
-    assert json.loads(target.read_text()) == {"old": 1}
-    assert os.listdir(tmp_path) == ["scores.json"]  # no temp file left behind
-
-
-def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypatch):
-    path = str(tmp_path / "final_model.h5")
-    model = baseline_cv.define_model()
-    files.save_model(model, path)
-    old_weights = model.get_weights()
-
-    new_model = baseline_cv.define_model()
-    real_save = keras.Model.save
-
-    def dies_midway(self, filepath, *args, **kwargs):
-        real_save(self, filepath, *args, **kwargs)
-        with open(filepath, "r+b") as f:  # half the bytes made it to disk, then the process died
-            f.truncate(os.path.getsize(filepath) // 2)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(keras.Model, "save", dies_midway)
-    with pytest.raises(KeyboardInterrupt):
-        files.save_model(new_model, path)
-    loaded = files.load_model(path)
-    for a, b in zip(loaded.get_weights(), old_weights):
-        np.testing.assert_array_equal(a, b)
-    assert os.listdir(tmp_path) == ["final_model.h5"]
-
-
-def test_resume_refuses_other_settings(tmp_path):
-    config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False, "augment": False}
-    files.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
-                       tmp_path / "scores.json")
-    assert resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
-    # folds finished out of order by parallel workers are kept by number
-    files.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
-                        "split": "ab12"}, tmp_path / "scores.json")
-    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
-    with pytest.raises(UserError, match="other settings.*epochs"):
-        resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
-    with pytest.raises(UserError, match="other settings.*augment"):
-        resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
-    with pytest.raises(UserError, match="nothing to resume"):
-        resume_folds(str(tmp_path / "missing.json"), config)
-    # a run from before --augment existed resumes as a run without it
-    old = {k: v for k, v in config.items() if k != "augment"}
-    files.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
-    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
-
-
-# ---------------------------------------------------------------- extensions
-
-def test_scaling_statistics_come_from_the_training_images_only():
-    rng = np.random.default_rng(0)
-    train = rng.uniform(0.0, 0.4, (30, 28, 28, 1)).astype(np.float32)
-    test = rng.uniform(0.6, 1.0, (10, 28, 28, 1)).astype(np.float32)  # very different: leakage would show
-    model = baseline_cv.define_model()
-    assert extensions.with_scaling(model, "normalize", train) is model  # the tutorial's [0, 1], unchanged
-    for scaling, std in (("center", 1.0), ("standardize", float(train.std()))):
-        scaled = extensions.with_scaling(baseline_cv.define_model(), scaling, train)
-        layer = scaled.layers[0]
-        assert type(layer).__name__ == "Rescaling"
-        out = np.asarray(layer(train))
-        assert out.mean() == pytest.approx(0.0, abs=1e-5)
-        assert out.std() == pytest.approx(1.0 if scaling == "standardize" else train.std(), rel=1e-4)
-        np.testing.assert_allclose(np.asarray(layer(test)), (test - train.mean()) / std, rtol=1e-4, atol=1e-5)
-        assert scaled.count_params() == model.count_params()
-
-
-def test_each_fold_scales_with_its_own_training_split(monkeypatch):
-    x, y = tiny_data()
-    x[:20] *= 0.5  # folds' training splits now differ in mean
-    made = []
-
-    def define(learning_rate=0.01):
-        return baseline_cv.define_model(learning_rate)
-
-    real_with_scaling = extensions.with_scaling
-
-    def recording(model, scaling, train_images):
-        scaled = real_with_scaling(model, scaling, train_images)
-        made.append(float(np.asarray(scaled.layers[0].offset)))
-        return scaled
-
-    monkeypatch.setattr(extensions, "with_scaling", recording)
-    harness.evaluate_model(x, y, define, n_folds=2, epochs=1, scaling="center")
-    expected = [-float(x[train_ix].mean()) for train_ix, _ in harness.kfold_splits(len(x), 2, seed=1)]
-    np.testing.assert_allclose(made, expected, rtol=1e-5)
-    assert made[0] != pytest.approx(made[1])
-
-
 def test_depth_variants_add_one_block_or_one_layer():
     import depth_cv
     base = [type(layer).__name__ for layer in baseline_cv.define_model().layers]
@@ -276,18 +168,42 @@ def test_depth_variants_add_one_block_or_one_layer():
     assert float(depth_cv.VARIANTS["dense"](0.001).optimizer.learning_rate) == pytest.approx(0.001)
 
 
-@pytest.mark.parametrize("shape", [(32, 100), (32, 26, 26, 32)])
-def test_fused_batch_normalization_learns_as_keras_does(shape):
-    """Same outputs and the same moving statistics as keras.layers.BatchNormalization, in training and after."""
-    x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
-    ours, keras_own = extensions.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
-    for layer in (ours, keras_own):
-        layer.build(shape)
-    for _ in range(3):
-        np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(keras_own(x, training=True)),
-                                   atol=2e-5)
-    # the moving variance is the biased one, as Keras keeps it (not the fused kernel's n/(n-1) version)
-    np.testing.assert_allclose(ours.moving_mean.numpy(), keras_own.moving_mean.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours.moving_variance.numpy(), keras_own.moving_variance.numpy(), rtol=1e-5)
-    assert not np.allclose(ours.moving_variance.numpy(), 1.0)  # it moved
-    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(keras_own(x)), atol=2e-5)  # inference
+# ---------------------------------------------------------------- Section 1: look at the data
+
+def dark_squares(path):
+    """How many image panels (large dark regions) a grid plot holds."""
+    with Image.open(path) as img:
+        gray = np.asarray(img.convert("L"))
+    labels, n = ndimage.label(gray < 40)
+    areas = np.sort(ndimage.sum_labels(np.ones_like(gray), labels, index=np.arange(1, n + 1)))[::-1]
+    return int(np.sum(areas > 0.4 * areas[0]))  # the panels; a digit's enclosed loops are far smaller
+
+
+def test_section_one_prints_the_shapes_and_saves_the_first_nine(mnist, tmp_path):
+    result = run_script("harness.py", "--data", mnist, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Train: X=(60000, 28, 28), y=(60000,)",
+                                          "Test: X=(10000, 28, 28), y=(10000,)"]
+    assert os.listdir(tmp_path) == ["first_nine.png"]
+    with Image.open(tmp_path / "first_nine.png") as img:
+        assert img.size[0] > 300 and img.size[1] > 300
+    assert dark_squares(tmp_path / "first_nine.png") == 9
+
+
+def test_section_one_with_limit_shows_the_subset(mnist, tmp_path):
+    result = run_script("harness.py", "--data", mnist, "--limit", 4, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Train: X=(4, 28, 28), y=(4,)", "Test: X=(10000, 28, 28), y=(10000,)"]
+    assert dark_squares(tmp_path / "first_nine.png") == 4
+
+
+def test_section_one_reads_mnist_path_and_reports_errors_in_one_line(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "m.npz", x_train=rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+             y_train=np.arange(12, dtype=np.uint8) % 10, x_test=np.zeros((3, 28, 28), np.uint8),
+             y_test=np.zeros(3, np.uint8))
+    result = run_script("harness.py", "--out", tmp_path / "out", env={"MNIST_PATH": str(tmp_path / "m.npz")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Train: X=(12, 28, 28), y=(12,)", "Test: X=(3, 28, 28), y=(3,)"]
+    assert_one_line_error(run_script("harness.py", "--data", tmp_path / "missing.npz"), "missing.npz", "not found")
+

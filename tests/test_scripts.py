@@ -1,12 +1,14 @@
 """Integration tests: the scripts run as a user runs them, on a small real subset of MNIST."""
 import json
+import os
 import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import assert_one_line_error, run_script
+from plumbing import files
+from conftest import AUGMENTATION_LAYERS, REPO, assert_one_line_error, run_script
 
 FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
 SUMMARY_LINE = re.compile(r"^Accuracy: mean=(\d+\.\d{3}) std=(\d+\.\d{3}), n=(\d+)$")
@@ -226,3 +228,30 @@ def test_extensions_run_from_the_shell(mnist, tmp_path):
     assert type(keras.models.load_model(model).layers[0]).__name__ == "Rescaling"  # saved with the model
     result = run_script("evaluate_final.py", "--model", model, "--data", mnist, "--out", tmp_path / "ev")
     assert result.returncode == 0 and float(FOLD_LINE.match(result.stdout.splitlines()[0]).group(1)) > 80
+
+
+def test_train_final_augment_then_evaluate_and_predict(mnist, tmp_path):
+    path = tmp_path / "augmented.h5"
+    result = run_script("train_final.py", "--augment", "--data", mnist, "--limit", 3000, "--epochs", 1,
+                        "--model", path)
+    assert result.returncode == 0, result.stderr
+    assert [type(layer).__name__ for layer in files.load_model(str(path)).layers][:3] == AUGMENTATION_LAYERS
+
+    result = run_script("evaluate_final.py", "--model", path, "--data", mnist, "--out", tmp_path / "eval")
+    assert result.returncode == 0, result.stderr
+    accuracy = float(result.stdout.splitlines()[0][2:])
+    assert 50 < accuracy <= 100  # 3,000 images, one epoch: well above chance
+
+    result = run_script("predict_image.py", "--model", path, os.path.join(REPO, "sample_image.png"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "7\n"  # MNIST test image 0, the tutorial's example: the digit alone
+
+
+def test_cv_with_augment_writes_its_own_results(mnist, tmp_path):
+    result = run_script("baseline_cv.py", "--augment", "--data", mnist, "--limit", 600, "--epochs", 1,
+                        "--folds", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((tmp_path / "results" / "baseline_cv-augment" / "scores.json").read_text())
+    assert saved["config"]["augment"] is True and saved["n"] == 2
+    assert all(0.3 < score <= 1 for score in saved["scores"])  # 300 images, one epoch: above chance
+

@@ -1,0 +1,69 @@
+"""plumbing/: atomic files and models, and scores.json's --resume."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import baseline_cv
+from plumbing import files
+from plumbing.cli import UserError
+from plumbing.scores import resume_folds
+
+
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "scores.json"
+    files.write_json({"old": 1}, target)
+    with pytest.raises(RuntimeError):
+        with files.atomic_path(target) as tmp:
+            open(tmp, "w").write('{"half": ')
+            raise RuntimeError("killed mid-write")
+    assert json.loads(target.read_text()) == {"old": 1}
+    assert os.listdir(tmp_path) == ["scores.json"]  # no temp file left behind
+
+
+def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypatch):
+    path = str(tmp_path / "final_model.h5")
+    model = baseline_cv.define_model()
+    files.save_model(model, path)
+    old_weights = model.get_weights()
+
+    new_model = baseline_cv.define_model()
+    real_save = keras.Model.save
+
+    def dies_midway(self, filepath, *args, **kwargs):
+        real_save(self, filepath, *args, **kwargs)
+        with open(filepath, "r+b") as f:  # half the bytes made it to disk, then the process died
+            f.truncate(os.path.getsize(filepath) // 2)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        files.save_model(new_model, path)
+    loaded = files.load_model(path)
+    for a, b in zip(loaded.get_weights(), old_weights):
+        np.testing.assert_array_equal(a, b)
+    assert os.listdir(tmp_path) == ["final_model.h5"]
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False, "augment": False}
+    files.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
+                       tmp_path / "scores.json")
+    assert resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
+    # folds finished out of order by parallel workers are kept by number
+    files.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
+                        "split": "ab12"}, tmp_path / "scores.json")
+    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {1: (0.9, {}), 3: (0.8, {"a": 1})}
+    with pytest.raises(UserError, match="other settings.*epochs"):
+        resume_folds(str(tmp_path / "scores.json"), dict(config, epochs=3))
+    with pytest.raises(UserError, match="other settings.*augment"):
+        resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
+    with pytest.raises(UserError, match="nothing to resume"):
+        resume_folds(str(tmp_path / "missing.json"), config)
+    # a run from before --augment existed resumes as a run without it
+    old = {k: v for k, v in config.items() if k != "augment"}
+    files.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
+    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
+

@@ -1,0 +1,60 @@
+"""study.py: the whole grid of experiments as one queue of folds, resumed, and its schedule on paper."""
+import os
+
+import pytest
+
+from conftest import ARGS, FOLDS, REPO, mnist_path, read_scores, run_script
+
+
+def test_study_runs_a_grid_resumes_and_compares(in_turn, tmp_path):
+    _, reference_scores = in_turn
+    grid = ["--only", "baseline_cv", "baseline_cv-center", "--data", mnist_path(), *ARGS, "--jobs", 2,
+            "--results", tmp_path]
+    first = run_script("study.py", *grid)
+    assert first.returncode == 0, first.stderr
+    for name in ("baseline_cv", "baseline_cv-center"):
+        saved = read_scores(tmp_path / name)
+        assert saved["complete"] is True and saved["n"] == FOLDS
+        assert (tmp_path / name / "learning_curves.png").exists() and (tmp_path / name / "boxplot.png").exists()
+        assert f"| {name} | {FOLDS} |" in first.stdout  # compare.py's table
+    assert read_scores(tmp_path / "baseline_cv-center")["config"]["scaling"] == "center"
+    # the same folds as the CV script's, fold for fold
+    assert read_scores(tmp_path / "baseline_cv")["scores"] == reference_scores["scores"]
+    assert (tmp_path / "compare" / "comparison.md").exists()
+
+    before = {name: (tmp_path / name / "scores.json").read_text() for name in ("baseline_cv", "baseline_cv-center")}
+    again = run_script("study.py", *grid)
+    assert again.returncode == 0, again.stderr
+    assert "0 folds to train" in again.stderr and "ETA" not in again.stderr  # nothing trained again
+    assert {name: (tmp_path / name / "scores.json").read_text() for name in before} == before
+    assert "| baseline_cv-center |" in again.stdout
+
+
+def test_study_help_lists_the_grid():
+    result = run_script("study.py", "--help")
+    assert result.returncode == 0
+    for name in ("baseline_cv", "batchnorm_cv", "deeper_cv", "baseline_cv-standardize", "baseline_cv-lr0.0001",
+                 "depth_cv-dense", "--only", "--jobs", "--cluster", "--limit", "--epochs", "--folds", "--seed",
+                 "--data"):
+        assert name in result.stdout
+
+
+def test_the_study_on_paper_is_a_longest_first_schedule():
+    """bench/scaling.py's estimate: one worker adds every fold up; many are bound by the longest fold."""
+    import importlib.util
+
+    import study
+    spec = importlib.util.spec_from_file_location("scaling", os.path.join(REPO, "bench", "scaling.py"))
+    scaling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scaling)
+    fold = {script: 60.0 * cost for script, cost in study.EPOCH_COST.items()}
+    no_overhead = {"task_round_trip_s": 0.0, "cluster_start_s": 0.0, "data_to_every_worker_s": 0.0}
+    durations = [fold[e.script] * (study.AUGMENT_COST if e.augment else 1.0)
+                 for e in study.GRID for _ in range(5)]
+    assert scaling.study_on_paper(fold, no_overhead, 1) == pytest.approx(sum(durations))
+    assert scaling.study_on_paper(fold, no_overhead, 64) == pytest.approx(max(durations))
+    eight = scaling.study_on_paper(fold, no_overhead, 8)
+    assert sum(durations) / 8 <= eight <= sum(durations) / 8 + max(durations)
+    overhead = {"task_round_trip_s": 0.5, "cluster_start_s": 7.0, "data_to_every_worker_s": 1.0}
+    assert scaling.study_on_paper(fold, overhead, 64) == pytest.approx(max(durations) + 0.5 + 8.0)
+
