@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
+from skimage import draw, filters, measure, morphology, transform
 
 import harness
 
@@ -31,6 +32,12 @@ MNIST_STROKE_RATIO = 0.10
 # drawings enlarged (so strokes can be thickened by fractions of a 28x28 pixel).
 WORK_SIZE = (112, 300)
 MIN_CONTRAST = 0.08  # ink less than 8% of full scale from the paper is "no digit"
+# A sheet's edge on a desk: paper at least this much lighter than what lies just outside it.
+SHEET_EDGE = 0.06
+# Images smaller than this on their long side are not searched for a sheet of paper.
+MIN_PHOTO_SIZE = 200
+# A light region at least this share of the image with no ink on it is a blank sheet.
+BLANK_SHEET_AREA = 0.2
 
 
 # ---------------------------------------------------------------- reading files
@@ -100,29 +107,155 @@ def stroke_width(mask):
     return 2.0 * mask.sum() / max(perimeter, 1)
 
 
+def at_work_size(gray):
+    """Reduce photos by area averaging (thin strokes stay as grey), enlarge small drawings bilinearly."""
+    h, w = gray.shape
+    scale = np.clip(max(h, w), *WORK_SIZE) / max(h, w)
+    if scale == 1:
+        return gray
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.BOX if scale < 1 else Image.BILINEAR
+    return np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, method), np.float64)
+
+
+def find_sheet(gray):
+    """The sheet of paper in a photo of one lying on a darker surface, as a mask, or None.
+
+    The sheet is the largest light region (Otsu's threshold) with its convex
+    hull: at least 5% of the image, mostly light inside (the ink is a small
+    part of a sheet, a shadow may be larger), mostly dark outside, and a sharp edge where it meets the
+    surface (a shadow's edge is soft). An image that is all paper has no such edge.
+    """
+    smooth = ndimage.gaussian_filter(gray, 1)
+    light = smooth > filters.threshold_otsu(smooth) if np.ptp(smooth) > MIN_CONTRAST else None
+    if light is None or not light.any():
+        return None
+    regions = measure.label(light)
+    largest = regions == 1 + np.argmax(np.bincount(regions.ravel())[1:])
+    # a pen or a mug touching the sheet stays joined by a narrow neck, which an opening cuts
+    largest = morphology.opening(largest, morphology.disk(max(1, round(max(gray.shape) / 50))))
+    regions = measure.label(largest)
+    if regions.max() == 0:
+        return None
+    sheet = morphology.convex_hull_image(regions == 1 + np.argmax(np.bincount(regions.ravel())[1:]))
+    if not 0.05 <= sheet.mean() <= 0.97 or light[sheet].mean() < 0.8 or light[~sheet].mean() > 0.4:
+        return None
+    # across the sheet's edge inside the image (not where it runs off the frame)
+    width = max(2, round(max(gray.shape) / 100))
+    inside = sheet & ~ndimage.binary_erosion(sheet, iterations=width, border_value=1)
+    outside = ndimage.binary_dilation(sheet, iterations=width) & ~sheet
+    if not outside.any() or np.median(smooth[inside]) - np.median(smooth[outside]) < SHEET_EDGE:
+        return None
+    # inside the edge only (the sheet's outline is half paper, half desk), and
+    # without the dark bays reaching in from the edge: desk, or a shadow across it
+    sheet = ndimage.binary_erosion(sheet, iterations=2 * width, border_value=1)
+    bays = measure.label(sheet & ~light)
+    edge = np.unique(bays[sheet & ~ndimage.binary_erosion(sheet, border_value=1)])
+    return sheet & ~np.isin(bays, edge[edge > 0])
+
+
+def paper_only(gray, sheet):
+    """The sheet's bounding box of `gray` at work size, everything off the sheet painted as paper.
+
+    Off the sheet goes the paper's shade nearby (a blur of the sheet's own
+    pixels, weighted by the mask), so no edge is left to be taken for ink.
+    """
+    rows, cols = np.nonzero(sheet)
+    fy, fx = gray.shape[0] / sheet.shape[0], gray.shape[1] / sheet.shape[1]
+    crop = at_work_size(gray[int(rows.min() * fy):int(np.ceil((rows.max() + 1) * fy)),
+                             int(cols.min() * fx):int(np.ceil((cols.max() + 1) * fx))])
+    sheet = sheet[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    sheet = np.asarray(Image.fromarray(sheet).resize(crop.shape[::-1], Image.NEAREST))
+    sigma = max(crop.shape) / 10
+    weight = ndimage.gaussian_filter(sheet.astype(np.float64), sigma, mode="constant")
+    shade = ndimage.gaussian_filter(np.where(sheet, crop, 0), sigma, mode="constant") / np.maximum(weight, 1e-9)
+    shade = np.where(weight > 1e-3, shade, np.median(crop[sheet]))
+    return np.where(sheet, crop, shade)
+
+
 def to_mnist(gray, name="image"):
     """A grayscale digit image (float, [0, 1]) -> 28x28 float32 that looks like an MNIST digit.
 
     Raises UserError("no digit found") when there is no ink to speak of.
     """
-    h, w = gray.shape
-    scale = np.clip(max(h, w), *WORK_SIZE) / max(h, w)
-    if scale != 1:  # reducing by area average keeps thin strokes as grey; enlarging is bilinear
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        method = Image.BOX if scale < 1 else Image.BILINEAR
-        gray = np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, method), np.float64)
+    work = at_work_size(gray)
+    # A photo of a sheet has some pixels to it; a smaller image is a drawing
+    # (or an MNIST digit), and its light strokes on black are no sheet.
+    sheet = find_sheet(work) if max(gray.shape) >= MIN_PHOTO_SIZE else None
+    if sheet is not None:  # a sheet on a desk: look for the digit on the sheet only
+        try:
+            return digit_from_paper(paper_only(gray, sheet), name, on_sheet=True)
+        except harness.UserError:
+            # A blank sheet is no digit; a small light region with nothing on
+            # it is a light digit on a dark ground (MNIST's polarity).
+            if sheet.mean() >= BLANK_SHEET_AREA:
+                raise
+    return digit_from_paper(work, name)
+
+
+def remove_ruled_lines(ink):
+    """Ink (light on dark) without the lines of ruled or squared paper.
+
+    They are long straight lines (Hough transform), at least three parallel
+    ones; where a stroke crosses one, the stroke is closed again.
+    """
+    h, w = ink.shape
+    thin = ink > 0.25 * ink.max()
+    thin &= ~ndimage.binary_opening(thin, iterations=2)  # printed lines are thin; the digit's strokes may not be
+    lines = transform.probabilistic_hough_line(thin, threshold=10, line_length=int(0.6 * min(h, w)),
+                                               line_gap=max(h, w) // 30, rng=0)
+    if len(lines) < 3:
+        return ink
+    angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])
+    mask = np.zeros(ink.shape, bool)
+    for angle in (np.median(angles), (np.median(angles) + 90) % 180):  # ruled, and squared paper's other lines
+        near = np.abs((angles - angle + 90) % 180 - 90) < 4
+        if near.sum() >= 3:
+            for (x0, y0), (x1, y1) in np.asarray(lines)[near]:
+                mask[draw.line(y0, x0, y1, x1)] = True
+    if not mask.any():
+        return ink
+    thickness = max(1, round(max(h, w) / 150))
+    mask = ndimage.binary_dilation(mask, iterations=thickness)
+    ink = np.where(mask, 0, ink)
+    closed = ndimage.grey_closing(ink, size=2 * thickness + 3)
+    return np.where(mask, closed, ink)
+
+
+def flatten_shading(ink):
+    """Ink minus a smooth fit of the paper's shade (a quadratic surface): light falling off across a sheet."""
+    yy, xx = np.mgrid[0:1:ink.shape[0] * 1j, 0:1:ink.shape[1] * 1j]
+    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], axis=-1).reshape(-1, 6)
+    values = ink.ravel()
+    paper = values <= np.quantile(values, 0.8)  # the digit is a small part of a sheet
+    fit = np.linalg.lstsq(terms[paper], values[paper], rcond=None)[0]
+    return ink - (terms @ fit).reshape(ink.shape)
+
+
+def digit_from_paper(gray, name, on_sheet=False):
+    """to_mnist() for an image at work size that is all paper (or all background) round the digit.
+
+    On a sheet found on a desk (on_sheet) the light's fall-off across the sheet is removed first.
+    """
     # MNIST is white ink on black: invert when the background (the border) is light.
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
+    if on_sheet:
+        ink = flatten_shading(ink)
     # Paper shade and shadows vary slowly; a grey opening wider than any stroke
     # estimates them, and subtracting it leaves the ink.
-    # The estimate never goes above the paper seen on the border, so a thick
-    # stroke (a digit that fills its image) is not taken for shading.
-    paper = np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+    # The estimate never goes above the darker paper seen on the border, so a
+    # thick stroke (a digit that fills its image) is not taken for shading.
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    paper, darker_paper = np.median(border), np.percentile(border, 90)
     # A margin of paper all round, so a stroke that touches the image's edge
     # is a stroke like any other (and not doubled by the filters' reflection).
     ink = np.pad(ink, max(ink.shape) // 8, constant_values=paper)
-    ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, max(ink.shape) // 3)), paper)
+    # On a sheet the digit is a fraction of the image: a narrower opening
+    # still spares its strokes, and takes smaller shadows for shading too.
+    window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, darker_paper)
+    ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
+    ink = remove_ruled_lines(ink)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise harness.UserError(f"{name}: no digit found (blank image)")
