@@ -147,9 +147,10 @@ def find_sheet(gray):
     if not outside.any() or np.median(smooth[inside]) - np.median(smooth[outside]) < SHEET_EDGE:
         return None
     # inside the edge only (the sheet's outline is half paper, half desk), and
-    # without the dark bays reaching in from the edge: desk, or a shadow across it
+    # without bays of desk reaching in from the edge (beside a mug that touches it)
+    desk = np.percentile(smooth[~sheet], 75)
     sheet = ndimage.binary_erosion(sheet, iterations=2 * width, border_value=1)
-    bays = measure.label(sheet & ~light)
+    bays = measure.label(sheet & (smooth < desk))
     edge = np.unique(bays[sheet & ~ndimage.binary_erosion(sheet, border_value=1)])
     return sheet & ~np.isin(bays, edge[edge > 0])
 
@@ -222,6 +223,16 @@ def remove_ruled_lines(ink):
     return np.where(mask, closed, ink)
 
 
+def near_the_main_piece(labels, pieces, main):
+    """Which of the labelled pieces touch the main piece's bounding box, widened by half its size each way."""
+    boxes = ndimage.find_objects(labels)
+    rows, cols = boxes[main - 1]
+    dy, dx = (rows.stop - rows.start) // 2, (cols.stop - cols.start) // 2
+    return np.array([boxes[p - 1][0].start < rows.stop + dy and boxes[p - 1][0].stop > rows.start - dy
+                     and boxes[p - 1][1].start < cols.stop + dx and boxes[p - 1][1].stop > cols.start - dx
+                     for p in pieces])
+
+
 def flatten_shading(ink):
     """Ink minus a smooth fit of the paper's shade (a quadratic surface): light falling off across a sheet."""
     yy, xx = np.mgrid[0:1:ink.shape[0] * 1j, 0:1:ink.shape[1] * 1j]
@@ -259,13 +270,19 @@ def digit_from_paper(gray, name, on_sheet=False):
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise harness.UserError(f"{name}: no digit found (blank image)")
+    # the paper's grain, as a share of the ink's contrast (robust: the median absolute deviation)
+    grain = 1.4826 * np.median(np.abs(ink - np.median(ink))) / peak
     ink = np.clip(ink / peak, 0, 1)
     # Keep the strokes (hysteresis, as in edge detection): connected pieces of
     # at least a quarter of the darkest ink's contrast that hold a fair share
     # of pixels at least half as dark. Paper texture and grid lines are fainter.
-    labels, n = ndimage.label(ink > 0.25, structure=np.ones((3, 3)))
-    strong = ndimage.sum_labels(ink > 0.5, labels, index=np.arange(1, n + 1))
-    keep = np.isin(labels, 1 + np.flatnonzero(strong >= 0.1 * strong.max()))
+    low, high = max(0.25, 3 * grain), max(0.5, 5 * grain)
+    labels, n = ndimage.label(ink > low, structure=np.ones((3, 3)))
+    strong = ndimage.sum_labels(ink > high, labels, index=np.arange(1, n + 1))
+    kept = 1 + np.flatnonzero(strong >= 0.1 * strong.max())
+    if on_sheet:  # the digit is small on its sheet: what lies far from its main stroke is shadow or dirt
+        kept = kept[near_the_main_piece(labels, kept, 1 + np.argmax(strong))]
+    keep = np.isin(labels, kept)
     ink *= ndimage.binary_dilation(keep, iterations=max(1, round(max(ink.shape) / 50)))
     ink = np.clip((ink - 0.15) / 0.85, 0, 1)  # drop the faint halo of texture round the strokes
     # Crop to the ink.
