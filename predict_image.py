@@ -255,16 +255,15 @@ def digit_from_paper(gray, name, on_sheet=False):
         ink = flatten_shading(ink)
     # Paper shade and shadows vary slowly; a grey opening wider than any stroke
     # estimates them, and subtracting it leaves the ink.
-    # The estimate never goes above the darker paper seen on the border, so a
-    # thick stroke (a digit that fills its image) is not taken for shading.
-    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
-    paper, darker_paper = np.median(border), np.percentile(border, 90)
+    # The estimate never goes above the paper seen on the border, so a thick
+    # stroke (a digit that fills its image) is not taken for shading.
+    paper = np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
     # A margin of paper all round, so a stroke that touches the image's edge
     # is a stroke like any other (and not doubled by the filters' reflection).
     ink = np.pad(ink, max(ink.shape) // 8, constant_values=paper)
     # On a sheet the digit is a fraction of the image: a narrower opening
     # still spares its strokes, and takes smaller shadows for shading too.
-    window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, darker_paper)
+    window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, paper)
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
     ink = remove_ruled_lines(ink)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
@@ -276,7 +275,7 @@ def digit_from_paper(gray, name, on_sheet=False):
     # Keep the strokes (hysteresis, as in edge detection): connected pieces of
     # at least a quarter of the darkest ink's contrast that hold a fair share
     # of pixels at least half as dark. Paper texture and grid lines are fainter.
-    low, high = max(0.25, 3 * grain), max(0.5, 5 * grain)
+    low, high = (max(0.25, 3 * grain), max(0.5, 5 * grain)) if on_sheet else (0.25, 0.5)
     labels, n = ndimage.label(ink > low, structure=np.ones((3, 3)))
     strong = ndimage.sum_labels(ink > high, labels, index=np.arange(1, n + 1))
     kept = 1 + np.flatnonzero(strong >= 0.1 * strong.max())
