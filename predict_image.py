@@ -140,6 +140,9 @@ def find_sheet(gray):
     sheet = morphology.convex_hull_image(regions == 1 + np.argmax(np.bincount(regions.ravel())[1:]))
     if not 0.05 <= sheet.mean() <= 0.97 or light[sheet].mean() < 0.8 or light[~sheet].mean() > 0.4:
         return None
+    surround = gray[~sheet & ~light]
+    if np.median(np.abs(surround - np.median(surround))) < 0.001:
+        return None  # a drawing's flat black, not a desk in a photo: light strokes on it are the digit
     # across the sheet's edge inside the image (not where it runs off the frame)
     width = max(2, round(max(gray.shape) / 100))
     inside = sheet & ~ndimage.binary_erosion(sheet, iterations=width, border_value=1)
@@ -194,40 +197,52 @@ def to_mnist(gray, name="image"):
     return digit_from_paper(work, name)
 
 
-def remove_ruled_lines(ink):
+def remove_ruled_lines(ink, shortest=0.6):
     """Ink (light on dark) without the lines of ruled or squared paper.
 
-    They are long straight lines (Hough transform), at least three parallel
-    ones; where a stroke crosses one, the stroke is closed again.
+    They are long straight lines (Hough transform; `shortest` as a share of
+    the image's shorter side), at least three parallel ones. A line's pixels take the fainter of the pixels just either side of
+    it: paper where the line runs alone, the stroke where a stroke crosses it.
     """
     h, w = ink.shape
     thin = ink > 0.25 * ink.max()
     thin &= ~ndimage.binary_opening(thin, iterations=2)  # printed lines are thin; the digit's strokes may not be
-    lines = transform.probabilistic_hough_line(thin, threshold=10, line_length=int(0.6 * min(h, w)),
+    lines = transform.probabilistic_hough_line(thin, threshold=10, line_length=int(shortest * min(h, w)),
                                                line_gap=max(h, w) // 30, rng=0)
     if len(lines) < 3:
         return ink
     angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])
-    mask = np.zeros(ink.shape, bool)
+    half_width = max(1, round(max(h, w) / 150))
     for angle in (np.median(angles), (np.median(angles) + 90) % 180):  # ruled, and squared paper's other lines
         near = np.abs((angles - angle + 90) % 180 - 90) < 4
-        if near.sum() >= 3:
-            for (x0, y0), (x1, y1) in np.asarray(lines)[near]:
-                mask[draw.line(y0, x0, y1, x1)] = True
-    if not mask.any():
-        return ink
-    thickness = max(1, round(max(h, w) / 150))
-    mask = ndimage.binary_dilation(mask, iterations=thickness)
-    ink = np.where(mask, 0, ink)
-    closed = ndimage.grey_closing(ink, size=2 * thickness + 3)
-    return np.where(mask, closed, ink)
+        if near.sum() < 3:
+            continue
+        mask = np.zeros(ink.shape, bool)
+        across = 0 if abs(angle - 90) > 45 else 1  # the axis that crosses the lines
+        for (x0, y0), (x1, y1) in np.asarray(lines, float)[near]:
+            # the whole line, edge to edge: the Hough segment may stop short of its ends
+            if across == 0:
+                ends = [(y0 + (x - x0) * (y1 - y0) / (x1 - x0), x) for x in (0, w - 1)]
+            else:
+                ends = [(y, x0 + (y - y0) * (x1 - x0) / (y1 - y0)) for y in (0, h - 1)]
+            (r0, c0), (r1, c1) = np.round(ends).astype(int)
+            rr, cc = draw.line(r0, c0, r1, c1)
+            inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            mask[rr[inside], cc[inside]] = True
+        mask = ndimage.binary_dilation(mask, iterations=half_width)
+        step = 2 * half_width + 1
+        # a slanted stroke is found a little along the line on either side
+        along = ndimage.grey_dilation(ink, size=(1, 2 * step + 1) if across == 0 else (2 * step + 1, 1))
+        either_side = np.minimum(np.roll(along, step, across), np.roll(along, -step, across))
+        ink = np.where(mask, either_side, ink)
+    return ink
 
 
 def near_the_main_piece(labels, pieces, main):
-    """Which of the labelled pieces touch the main piece's bounding box, widened by half its size each way."""
+    """Which of the labelled pieces touch the main piece's bounding box, widened by half its longer side."""
     boxes = ndimage.find_objects(labels)
     rows, cols = boxes[main - 1]
-    dy, dx = (rows.stop - rows.start) // 2, (cols.stop - cols.start) // 2
+    dy = dx = max(rows.stop - rows.start, cols.stop - cols.start) // 2
     return np.array([boxes[p - 1][0].start < rows.stop + dy and boxes[p - 1][0].stop > rows.start - dy
                      and boxes[p - 1][1].start < cols.stop + dx and boxes[p - 1][1].stop > cols.start - dx
                      for p in pieces])
@@ -265,7 +280,7 @@ def digit_from_paper(gray, name, on_sheet=False):
     # still spares its strokes, and takes smaller shadows for shading too.
     window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, paper)
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
-    ink = remove_ruled_lines(ink)
+    ink = remove_ruled_lines(ink, 0.4 if on_sheet else 0.6)  # on a sheet the digit is small
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise harness.UserError(f"{name}: no digit found (blank image)")
