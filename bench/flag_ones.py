@@ -2,6 +2,7 @@
 
     python bench/flag_ones.py measure --model final_model.h5 --model final_model_augment.h5
     python bench/flag_ones.py train --augment --epochs 15 --model flag_model.h5   # flags on half the training 1s
+    python bench/flag_ones.py ensemble --model a.h5 --model b.h5 --out ensemble.h5  # their mean, as one model
 
 measure: each model on MNIST's test set, on 1s and 7s drawn in each style
 (bench/sheet_digits.py's templates, dark on white, 200 of each) and on the 1s
@@ -13,6 +14,10 @@ train: train_final.py's model and training, with a flag drawn at the top of a
 share of MNIST's training 1s (a stroke down to the left, a third of the
 digit's height or so, as thick as the digit's own stroke) and a base under a
 third of those; the test set is not touched.
+
+ensemble: one model whose output is the mean of the given models' outputs,
+saved as a Keras H5 file that predict_image.py, evaluate_final.py and
+predict_web.py load like any other.
 """
 import argparse
 import os
@@ -124,6 +129,17 @@ def train(args):
     print(f"saved {args.model}")
 
 
+def ensemble(paths, out):
+    keras = harness.keras
+    members = [harness.load_model(p) for p in paths]
+    for i, member in enumerate(members):
+        member.name = f"member_{i}"
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Average()([member(inputs) for member in members])
+    harness.save_model(keras.Model(inputs, outputs), out)
+    print(f"saved {out}: the mean of {', '.join(paths)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,8 +150,13 @@ def main():
     harness.add_training_args(t)
     t.add_argument("--flag-share", type=float, default=0.5, help="share of training 1s given a flag (default: 0.5)")
     t.add_argument("--model", required=True, metavar="PATH")
+    e = commands.add_parser("ensemble", help="save the mean of several models as one model")
+    e.add_argument("--model", action="append", required=True, metavar="PATH", help="repeat for several")
+    e.add_argument("--out", required=True, metavar="PATH")
     args = parser.parse_args()
-    harness.run(lambda: measure(args.model, args.count) if args.command == "measure" else train(args))
+    commands = {"measure": lambda: measure(args.model, args.count), "train": lambda: train(args),
+                "ensemble": lambda: ensemble(args.model, args.out)}
+    harness.run(commands[args.command])
 
 
 if __name__ == "__main__":

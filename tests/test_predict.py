@@ -399,20 +399,20 @@ def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
 
 @pytest.fixture(scope="module")
 def sheet_photos(tmp_path_factory):
-    """40 synthetic sheet-on-a-desk photos (bench/sheet_digits.py, seed 0, 400 pixels), four of each digit."""
+    """40 synthetic sheet-on-a-desk photos (bench/sheet_digits.py, seed 0, 640 pixels), four of each digit."""
     folder = tmp_path_factory.mktemp("sheets")
-    rows = sheet_digits.write_set(str(folder), 40, seed=0, long_side=400)
+    rows = sheet_digits.write_set(str(folder), 40, seed=0, long_side=640)
     return {path: label for path, label, _ in rows}
 
 
 def test_sheet_set_is_the_same_for_the_same_seed(sheet_photos, tmp_path):
-    rows = sheet_digits.write_set(str(tmp_path), 3, seed=0, long_side=400)
+    rows = sheet_digits.write_set(str(tmp_path), 3, seed=0, long_side=640)
     for path, label, _ in rows:
         original = [p for p in sheet_photos if os.path.basename(p) == os.path.basename(path)][0]
         assert open(path, "rb").read() == open(original, "rb").read() and sheet_photos[original] == label
 
 
-SHEET_PHOTOS_RIGHT = 0  # measured: see below
+SHEET_PHOTOS_RIGHT = 28  # measured: 33 of 40 with the small model (the full final model: more)
 
 
 def test_sheet_photos_with_a_model(small_model, sheet_photos):
