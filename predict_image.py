@@ -34,8 +34,10 @@ WORK_SIZE = (112, 300)
 MIN_CONTRAST = 0.08  # ink less than 8% of full scale from the paper is "no digit"
 # A sheet's edge on a desk: paper at least this much lighter than what lies just outside it.
 SHEET_EDGE = 0.06
-# Images smaller than this on their long side are not searched for a sheet of paper.
+# Images smaller than this on their long side are not searched for a sheet of paper;
+# larger ones are searched at this size (the sheet's outline needs no more).
 MIN_PHOTO_SIZE = 200
+SHEET_SEARCH_SIZE = (64, 128)
 # A light region at least this share of the image with no ink on it is a blank sheet.
 BLANK_SHEET_AREA = 0.2
 
@@ -107,10 +109,10 @@ def stroke_width(mask):
     return 2.0 * mask.sum() / max(perimeter, 1)
 
 
-def at_work_size(gray):
+def at_work_size(gray, sizes=WORK_SIZE):
     """Reduce photos by area averaging (thin strokes stay as grey), enlarge small drawings bilinearly."""
     h, w = gray.shape
-    scale = np.clip(max(h, w), *WORK_SIZE) / max(h, w)
+    scale = np.clip(max(h, w), *sizes) / max(h, w)
     if scale == 1:
         return gray
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -182,10 +184,9 @@ def to_mnist(gray, name="image"):
 
     Raises UserError("no digit found") when there is no ink to speak of.
     """
-    work = at_work_size(gray)
     # A photo of a sheet has some pixels to it; a smaller image is a drawing
     # (or an MNIST digit), and its light strokes on black are no sheet.
-    sheet = find_sheet(work) if max(gray.shape) >= MIN_PHOTO_SIZE else None
+    sheet = find_sheet(at_work_size(gray, SHEET_SEARCH_SIZE)) if max(gray.shape) >= MIN_PHOTO_SIZE else None
     if sheet is not None:  # a sheet on a desk: look for the digit on the sheet only
         try:
             return digit_from_paper(paper_only(gray, sheet), name, on_sheet=True)
@@ -194,7 +195,7 @@ def to_mnist(gray, name="image"):
             # it is a light digit on a dark ground (MNIST's polarity).
             if sheet.mean() >= BLANK_SHEET_AREA:
                 raise
-    return digit_from_paper(work, name)
+    return digit_from_paper(at_work_size(gray), name)
 
 
 def remove_ruled_lines(ink, shortest=0.6):
@@ -208,7 +209,7 @@ def remove_ruled_lines(ink, shortest=0.6):
     thin = ink > 0.25 * ink.max()
     thin &= ~ndimage.binary_opening(thin, iterations=2)  # printed lines are thin; the digit's strokes may not be
     lines = transform.probabilistic_hough_line(thin, threshold=10, line_length=int(shortest * min(h, w)),
-                                               line_gap=max(h, w) // 30, rng=0)
+                                               line_gap=max(h, w) // 15, rng=0)
     if len(lines) < 3:
         return ink
     angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])

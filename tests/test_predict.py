@@ -336,14 +336,14 @@ def clean_seven():
 
 def test_sheet_on_a_desk_is_found_and_holds_the_digit():
     photo = on_desk(seven_sheet())
-    gray = predict_image.at_work_size(predict_image.grayscale(photo))
+    gray = predict_image.at_work_size(predict_image.grayscale(photo), predict_image.SHEET_SEARCH_SIZE)
     sheet = predict_image.find_sheet(gray)
     assert sheet is not None
     scale = gray.shape[1] / photo.size[0]
     x0, y0, x1, y1 = (round(v * scale) for v in sheet_digit_box())
     assert sheet[y0:y1 + 1, x0:x1 + 1].all()  # the whole 7 is on the sheet found
     assert not sheet[:, :round(140 * scale)].any() and not sheet[:, round(460 * scale):].any()  # the desk is not
-    assert 0.25 < sheet.mean() < 0.45  # the sheet covers about a third of the photo, less its edge
+    assert 0.2 < sheet.mean() < 0.45  # the sheet covers about a third of the photo, less its edge
 
 
 def test_sheet_on_a_desk_gives_the_digit_not_a_bright_rectangle():
@@ -390,11 +390,10 @@ def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
     """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
     test_images = np.load(mnist)["x_test"][:300] / 255.0
     for image in test_images:
-        assert predict_image.find_sheet(predict_image.at_work_size(image)) is None or max(image.shape) < \
-            predict_image.MIN_PHOTO_SIZE
+        assert max(image.shape) < predict_image.MIN_PHOTO_SIZE  # too small to be searched for a sheet
     big = np.kron(test_images[:50], np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
     for image in big:
-        assert predict_image.find_sheet(predict_image.at_work_size(image)) is None
+        assert predict_image.find_sheet(predict_image.at_work_size(image, predict_image.SHEET_SEARCH_SIZE)) is None
 
 
 @pytest.fixture(scope="module")
