@@ -5,8 +5,9 @@
 
 Real photos and drawings do not look like MNIST digits (white ink on black,
 fitted into 20x20 and centred by mass in 28x28), so each image is first made
-to look like one, following how MNIST itself was made; --raw keeps the
-tutorial's plain grayscale + resize instead.
+to look like one, following how MNIST itself was made (in a photo of a
+sheet of paper lying on a desk, the sheet is found first); --raw keeps the
+tutorial's plain grayscale + resize instead. docs/own_images.md has the details.
 """
 import argparse
 import io
@@ -125,8 +126,10 @@ def find_sheet(gray):
 
     The sheet is the largest light region (Otsu's threshold) with its convex
     hull: at least 5% of the image, mostly light inside (the ink is a small
-    part of a sheet, a shadow may be larger), mostly dark outside, and a sharp edge where it meets the
-    surface (a shadow's edge is soft). An image that is all paper has no such edge.
+    part of a sheet, a shadow may be larger), mostly dark outside, on a
+    surface that is not a drawing's flat black, and with a sharp edge where
+    it meets the surface (a shadow's edge is soft). An image that is all
+    paper has no such edge.
     """
     smooth = ndimage.gaussian_filter(gray, 1)
     light = smooth > filters.threshold_otsu(smooth) if np.ptp(smooth) > MIN_CONTRAST else None
@@ -202,8 +205,9 @@ def remove_ruled_lines(ink, shortest=0.6):
     """Ink (light on dark) without the lines of ruled or squared paper.
 
     They are long straight lines (Hough transform; `shortest` as a share of
-    the image's shorter side), at least three parallel ones. A line's pixels take the fainter of the pixels just either side of
-    it: paper where the line runs alone, the stroke where a stroke crosses it.
+    the image's shorter side), at least three parallel ones. A line's pixels
+    take the fainter of the pixels just either side of it: paper where the
+    line runs alone, the stroke where a stroke crosses it.
     """
     h, w = ink.shape
     thin = ink > 0.25 * ink.max()

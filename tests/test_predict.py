@@ -284,10 +284,13 @@ def load_sheet_digits():
 sheet_digits = load_sheet_digits()
 
 
-def on_desk(sheet, size=(640, 480), corners=((170, 60), (450, 90), (430, 440), (150, 400)), desk=70):
+SHEET_CORNERS = [(170, 60), (450, 90), (430, 440), (150, 400)]  # where on_desk lays the sheet's corners
+
+
+def on_desk(sheet, size=(640, 480), desk=70):
     """A grayscale sheet (PIL "L") laid in perspective on a darker desk; returns the photo."""
     w, h = sheet.size
-    coefficients = sheet_digits.perspective_coefficients([(0, 0), (w, 0), (w, h), (0, h)], corners)
+    coefficients = sheet_digits.perspective_coefficients([(0, 0), (w, 0), (w, h), (0, h)], SHEET_CORNERS)
     rng = np.random.default_rng(0)
     grain = np.clip(desk + rng.normal(0, 6, size[::-1]), 0, 255).astype(np.uint8)
     warped = sheet.transform(size, Image.PERSPECTIVE, coefficients, Image.BILINEAR)
@@ -306,10 +309,9 @@ def seven_sheet(ink=30, paper=225, width=8, ruled=None):
     return sheet
 
 
-def sheet_digit_box(photo_size=(640, 480)):
+def sheet_digit_box():
     """Where seven_sheet's 7 lands in on_desk's photo: the perspective map of its box's corners."""
-    coefficients = sheet_digits.perspective_coefficients(
-        [(170, 60), (450, 90), (430, 440), (150, 400)], [(0, 0), (300, 0), (300, 400), (0, 400)])
+    coefficients = sheet_digits.perspective_coefficients(SHEET_CORNERS, [(0, 0), (300, 0), (300, 400), (0, 400)])
     a, b, c, d, e, f, g, h = coefficients
     points = [((a * x + b * y + c) / (g * x + h * y + 1), (d * x + e * y + f) / (g * x + h * y + 1))
               for x, y in [(110, 150), (190, 150), (110, 260), (190, 260)]]
@@ -323,15 +325,9 @@ def best_correlation(digit, reference):
                for dy in (-1, 0, 1) for dx in (-1, 0, 1))
 
 
-CLEAN_SEVEN = None
-
-
 def clean_seven():
     """The sheet's 7 alone, on clean white paper: what the model should see."""
-    global CLEAN_SEVEN
-    if CLEAN_SEVEN is None:
-        CLEAN_SEVEN = mnist_like(seven_sheet(ink=0, paper=255).crop((60, 100, 240, 310)))
-    return CLEAN_SEVEN
+    return mnist_like(seven_sheet(ink=0, paper=255).crop((60, 100, 240, 310)))
 
 
 def test_sheet_on_a_desk_is_found_and_holds_the_digit():
@@ -388,10 +384,9 @@ def test_photo_stored_sideways_is_turned_by_its_exif_tag(orientation, tmp_path):
 
 def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
     """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
-    test_images = np.load(mnist)["x_test"][:300] / 255.0
-    for image in test_images:
-        assert max(image.shape) < predict_image.MIN_PHOTO_SIZE  # too small to be searched for a sheet
-    big = np.kron(test_images[:50], np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
+    test_images = np.load(mnist)["x_test"][:50] / 255.0
+    assert max(test_images.shape[1:]) < predict_image.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
+    big = np.kron(test_images, np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
     for image in big:
         assert predict_image.find_sheet(predict_image.at_work_size(image, predict_image.SHEET_SEARCH_SIZE)) is None
 
