@@ -40,9 +40,10 @@ RESAMPLING_NAMES = {Image.NEAREST: "nearest", Image.BILINEAR: "bilinear", Image.
 
 
 def real_digits_set(folder, name=None):
-    """(name, preprocessed images, --raw images, labels) for a folder with labels.csv, or None without one.
+    """(name, preprocessed images, --raw images, labels, found) for a folder with labels.csv, or None.
 
-    An image the preprocessing finds no digit in counts as wrong (its label there is -1).
+    `found` says which images the preprocessing found a digit in; the others
+    are black images in `preprocessed`, and count as wrong.
     """
     labels_csv = os.path.join(folder, "labels.csv")
     if not os.path.isfile(labels_csv):
@@ -51,10 +52,10 @@ def real_digits_set(folder, name=None):
         labelled = [(os.path.join(folder, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
     paths, labels = zip(*labelled)
     ours = [load_or_none(p) for p in paths]
-    found_labels = np.asarray([label if image is not None else -1 for image, label in zip(ours, labels)])
+    found = np.asarray([image is not None for image in ours])
     ours = np.stack([image if image is not None else np.zeros((28, 28, 1), np.float32) for image in ours])
     return (f"{name or folder} ({len(labels)} images)", ours,
-            np.stack([predict_image.load_image(p, raw=True) for p in paths]), (found_labels, np.asarray(labels)))
+            np.stack([predict_image.load_image(p, raw=True) for p in paths]), np.asarray(labels), found)
 
 
 def load_or_none(path):
@@ -71,14 +72,14 @@ def sheets_set(count, folder):
 
 
 def load_digits_set(size, resample):
-    """scikit-learn's 8x8 digits drawn dark on white at size x size: (name, preprocessed, --raw, labels)."""
+    """scikit-learn's 8x8 digits drawn dark on white at size x size: (name, preprocessed, --raw, labels, found)."""
     digits = load_digits()
     imgs = [Image.fromarray(np.uint8(255 - d * 255 / 16), "L").resize((size, size), resample)
             for d in digits.images]
     ours = np.stack([predict_image.to_mnist(np.asarray(i, np.float64) / 255) for i in imgs])[..., None]
     plain = np.stack([predict_image.plain_resize(i) for i in imgs])[..., None]
     name = f"sklearn load_digits, {size}x{size} {RESAMPLING_NAMES[resample]} ({len(imgs)} images)"
-    return name, ours, plain, (digits.target, digits.target)
+    return name, ours, plain, digits.target, np.ones(len(imgs), bool)
 
 
 def accuracy(model, images, labels):
@@ -107,10 +108,10 @@ def main():
         sets += [load_digits_set(size, resample) for size, resample in RENDERINGS]
         header = "".join(f" {p} | {p} --raw |" for p in paths)
         print(f"| images |{header}\n| --- |" + " ---: | ---: |" * len(paths))
-        for name, ours, plain, (ours_labels, labels) in sets:
+        for name, ours, plain, labels, found in sets:
             cells = ""
             for model in models:
-                for images, truth in ((ours, ours_labels), (plain, labels)):
+                for images, truth in ((ours, np.where(found, labels, -1)), (plain, labels)):
                     acc = accuracy(model, images, truth)
                     cells += f" {acc * 100:.1f}% ({round(acc * len(labels))}) |"
             print(f"| {name} |{cells}", flush=True)
