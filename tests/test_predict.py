@@ -418,3 +418,11 @@ def test_sheet_photos_with_a_model(small_model, sheet_photos):
     raw = run_script("predict_image.py", *sheet_photos, "--json", "--raw", "--model", small_model)
     raw_right = sum(r["digit"] == sheet_photos[r["path"]] for r in json.loads(raw.stdout))
     assert raw_right <= 8  # the tutorial's plain resize: about chance
+
+
+def test_web_reads_sheet_photos_as_the_command_line_does(sheet_photos):
+    """predict_web.py reads request bodies with load_image_bytes: the same 28x28 image, EXIF tags included."""
+    for path in list(sheet_photos)[:10]:
+        with open(path, "rb") as f:
+            from_bytes = predict_image.load_image_bytes(f.read())
+        np.testing.assert_array_equal(from_bytes, predict_image.load_image(path))
