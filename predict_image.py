@@ -290,7 +290,7 @@ def digit_from_paper(gray, name, on_sheet=False, photo=False):
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
     ink = remove_ruled_lines(ink, 0.4 if on_sheet else 0.6)  # on a sheet the digit is small
     if photo:  # pencil's graphite is grainy: average it over about a stroke's width before thresholding
-        ink = ndimage.gaussian_filter(ink, max(ink.shape) / 300)
+        ink = ndimage.gaussian_filter(ink, max(ink.shape) / 450)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise UserError(f"{name}: no digit found (blank image)")
