@@ -195,13 +195,13 @@ def to_mnist(gray, name="image"):
     sheet = find_sheet(at_work_size(gray, SHEET_SEARCH_SIZE)) if max(gray.shape) >= MIN_PHOTO_SIZE else None
     if sheet is not None:  # a sheet on a desk: look for the digit on the sheet only
         try:
-            return digit_from_paper(paper_only(gray, sheet), name, on_sheet=True)
+            return digit_from_paper(paper_only(gray, sheet), name, on_sheet=True, photo=True)
         except UserError:
             # A blank sheet is no digit; a small light region with nothing on
             # it is a light digit on a dark ground (MNIST's polarity).
             if sheet.mean() >= BLANK_SHEET_AREA:
                 raise
-    return digit_from_paper(at_work_size(gray), name)
+    return digit_from_paper(at_work_size(gray), name, photo=max(gray.shape) >= MIN_PHOTO_SIZE)
 
 
 def remove_ruled_lines(ink, shortest=0.6):
@@ -266,7 +266,7 @@ def flatten_shading(ink):
     return ink - (terms @ fit).reshape(ink.shape)
 
 
-def digit_from_paper(gray, name, on_sheet=False):
+def digit_from_paper(gray, name, on_sheet=False, photo=False):
     """to_mnist() for an image at work size that is all paper (or all background) round the digit.
 
     On a sheet found on a desk (on_sheet) the light's fall-off across the sheet is removed first.
@@ -274,7 +274,7 @@ def digit_from_paper(gray, name, on_sheet=False):
     # MNIST is white ink on black: invert when the background (the border) is light.
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
-    if on_sheet:
+    if photo:  # a photo's light falls off across it (a close-up of a sheet too), a drawing's does not
         ink = flatten_shading(ink)
     # Paper shade and shadows vary slowly; a grey opening wider than any stroke
     # estimates them, and subtracting it leaves the ink.
@@ -289,6 +289,8 @@ def digit_from_paper(gray, name, on_sheet=False):
     window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, paper)
     ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
     ink = remove_ruled_lines(ink, 0.4 if on_sheet else 0.6)  # on a sheet the digit is small
+    if photo:  # pencil's graphite is grainy: average it over about a stroke's width before thresholding
+        ink = ndimage.gaussian_filter(ink, max(ink.shape) / 450)
     peak = ndimage.gaussian_filter(ink, 0.7).max()
     if peak < MIN_CONTRAST:
         raise UserError(f"{name}: no digit found (blank image)")
@@ -301,6 +303,8 @@ def digit_from_paper(gray, name, on_sheet=False):
     low, high = (max(0.25, 3 * grain), max(0.5, 5 * grain)) if on_sheet else (0.25, 0.5)
     labels, n = ndimage.label(ink > low, structure=np.ones((3, 3)))
     strong = ndimage.sum_labels(ink > high, labels, index=np.arange(1, n + 1))
+    if not strong.any():  # nothing stands out of the paper's grain
+        raise UserError(f"{name}: no digit found (blank image)")
     kept = 1 + np.flatnonzero(strong >= 0.1 * strong.max())
     if on_sheet:  # the digit is small on its sheet: what lies far from its main stroke is shadow or dirt
         kept = kept[near_the_main_piece(labels, kept, 1 + np.argmax(strong))]

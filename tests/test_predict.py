@@ -402,3 +402,26 @@ def test_web_reads_sheet_photos_as_the_command_line_does(sheet_photos):
         with open(path, "rb") as f:
             from_bytes = predict_image.load_image_bytes(f.read())
         np.testing.assert_array_equal(from_bytes, predict_image.load_image(path))
+
+
+def grainy_pencil_seven(paper=170):
+    """seven_sheet's 7 in faint, grainy pencil: graphite covers 60-100% of each pixel of the stroke."""
+    rng = np.random.default_rng(2)
+    stroke = np.asarray(seven_sheet(ink=0, paper=255, width=6), np.float64) < 128
+    strength = 0.35 * rng.uniform(0.6, 1.0, stroke.shape)  # a light hand: 35% of the way to graphite grey
+    return Image.fromarray(np.uint8(paper * (1 - 0.65 * strength * stroke)))
+
+
+@pytest.mark.parametrize("close_up", [False, True])
+def test_faint_grainy_pencil_under_uneven_light_is_the_digit(close_up):
+    """Faint pencil under light falling off across the photo: on a sheet on a desk, and in a
+    close-up that is all paper (no desk, so no sheet is found), the 7, not the shading's edge."""
+    sheet = grainy_pencil_seven()
+    photo = sheet.resize((480, 640)) if close_up else on_desk(sheet)
+    photo = np.asarray(photo, np.float64) / 255
+    yy, xx = np.mgrid[0:1:photo.shape[0] * 1j, 0:1:photo.shape[1] * 1j]
+    photo = np.clip(photo * (1 - 0.4 * (xx + yy) / 2) + np.random.default_rng(3).normal(0, 0.01, photo.shape), 0, 1)
+    digit = predict_image.to_mnist(photo)
+    assert_looks_like_mnist(digit)
+    assert (digit > 0.5).mean() < 0.25  # a stroke, not a lit rectangle or wedge of shading
+    assert best_correlation(digit, clean_seven()) > 0.8
