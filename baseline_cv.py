@@ -22,7 +22,7 @@ def define_model(learning_rate=0.01):
 
 def main(argv=None):
     # It already uses two cores well (measured: docs/speed.md), so by default its folds run in turn here.
-    cv_main(define_model, "baseline_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
+    cv_main("baseline_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def define_model(learning_rate=0.01):
 
 
 def main(argv=None):
-    cv_main(define_model, "batchnorm_cv.py", __doc__.splitlines()[0], argv=argv)
+    cv_main("batchnorm_cv.py", __doc__.splitlines()[0], argv=argv)
 
 
 if __name__ == "__main__":

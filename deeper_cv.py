@@ -26,7 +26,7 @@ def define_model(learning_rate=0.01):
 def main(argv=None):
     # Two single-threaded workers were no faster than one process with two threads here (docs/speed.md),
     # so by default its folds run in turn on 2 cores.
-    cv_main(define_model, "deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
+    cv_main("deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ VARIANTS = {
 }
 
 def main(argv=None):
-    cv_main(define_model, "depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS, argv=argv)
+    cv_main("depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS, argv=argv)
 
 
 if __name__ == "__main__":

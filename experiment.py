@@ -153,17 +153,16 @@ def cv_parser(script, description, variants=None, threads_per_fold=1):
     return parser
 
 
-def cv_main(define_model, script, description, variants=None, threads_per_fold=1, argv=None):
+def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
     """Everything a CV stage script does: parse its flags (cv_parser), then the tutorial's
-    run_test_harness, writing scores.json after every fold and the plots at the end."""
+    run_test_harness on the script's define_model (or its --variant's), writing scores.json
+    after every fold and the plots at the end."""
     parser = cv_parser(script, description, variants, threads_per_fold)
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     check_args(parser, args)
     cli.headless(args.show)
     experiment = from_args(args, script)
-    if variants:
-        define_model = variants[args.variant]
     jobs = args.jobs or workers.default_jobs(args.folds, threads_per_fold)
     if args.reuse_model and (jobs > 1 or args.cluster):
         if args.jobs or args.cluster:
@@ -176,11 +175,10 @@ def cv_main(define_model, script, description, variants=None, threads_per_fold=1
     again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])
 
     def run_test_harness():
-        build_model = functools.partial(define_model, args.learning_rate)  # picklable, for worker processes
         try:
             # no more workers than folds to run (each then gets a bigger share of the cores)
             with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
-                harness.run_test_harness(build_model, out, args.data, args.limit, args.folds, args.show,
+                harness.run_test_harness(experiment.define_model(), out, args.data, args.limit, args.folds, args.show,
                                          folds_run=workers.describe_executor(executor),
                                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                          reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,

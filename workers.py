@@ -32,6 +32,8 @@ import tempfile
 import threading
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401 (callers catch it)
 
+import plumbing.quiet  # noqa: F401  (before Keras, also in each worker process)
+
 import keras
 import numpy as np
 

@@ -53,6 +53,7 @@ import keras  # noqa: E402
 import harness  # noqa: E402
 from plumbing.cli import UserError  # noqa: E402
 from plumbing import cli, files  # noqa: E402
+from plumbing.progress import cpu_name  # noqa: E402
 from plumbing.scores import versions  # noqa: E402
 import baseline_cv  # noqa: E402
 import batchnorm_cv  # noqa: E402
@@ -99,18 +100,6 @@ def model_flops(model):
 
 def epoch_flops(forward_flops, n_train, n_val):
     return 3 * forward_flops * n_train + forward_flops * n_val
-
-
-def cpu_model():
-    """platform.processor() is often empty on Linux; /proc/cpuinfo names the CPU."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def matmul_gflops(size, repeats=5):
@@ -242,13 +231,13 @@ def main(argv=None):
 
     matmul_size = 1024 if args.quick else 2048
     matmul_rate = matmul_gflops(matmul_size)
-    machine = f"{cpu_model()}, {os.cpu_count()} CPUs, Keras {keras.__version__} on {keras.backend.backend()}"
+    machine = f"{cpu_name()}, {os.cpu_count()} CPUs, Keras {keras.__version__} on {keras.backend.backend()}"
 
     results = {name: bench_architecture(name, trainX, trainY, valX, valY, args.repeats, matmul_rate)
                for name in args.models}
 
     files.write_json({
-        "machine": {"processor": platform.processor(), "cpu_model": cpu_model(), "machine": platform.machine(),
+        "machine": {"processor": platform.processor(), "cpu_model": cpu_name(), "machine": platform.machine(),
                     "platform": platform.platform(), "cpu_count": os.cpu_count(),
                     "backend": keras.backend.backend(), "versions": versions(),
                     "matmul_size": matmul_size, "matmul_gflops": matmul_rate},

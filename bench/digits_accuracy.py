@@ -1,11 +1,13 @@
 """How well predict_image.py reads digits that are not MNIST's, with and without its preprocessing.
 
     python bench/digits_accuracy.py --model final_model.h5 --model final_model_augment.h5 \
-        [--real-digits ../shared/real_digits]
+        [--real-digits ../shared/real_digits] [--set DIR ...] [--sheets 500]
 
-Two sets:
-  * a folder of labelled real-world images (labels.csv: file,label), such as
-    the 33 photos and drawings in ../shared/real_digits;
+Three kinds of set:
+  * folders of labelled real-world images (labels.csv: file,label), such as
+    the 33 photos and drawings in ../shared/real_digits, and any given with --set;
+  * synthetic photos of a digit on a sheet of paper lying on a desk
+    (bench/sheet_digits.py, seed 0), written to a temporary folder;
   * scikit-learn's load_digits: 1,797 real handwritten digits, 8x8 pixels,
     rendered as larger dark-on-white images (several sizes and resamplings),
     the way a user's scan or drawing arrives.
@@ -16,17 +18,21 @@ import argparse
 import csv
 import os
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import harness  # noqa: E402
+from plumbing.cli import UserError  # noqa: E402
 from plumbing import cli, files  # noqa: E402
 import predict_image  # noqa: E402
+import sheet_digits  # noqa: E402
 
 REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
 # (size, resampling) of each rendering of load_digits; 112x112 bilinear is the one the targets name.
@@ -35,27 +41,47 @@ RENDERINGS = [(28, Image.NEAREST), (64, Image.NEAREST), (64, Image.BILINEAR), (1
 RESAMPLING_NAMES = {Image.NEAREST: "nearest", Image.BILINEAR: "bilinear", Image.BICUBIC: "bicubic"}
 
 
-def real_digits_set(folder):
-    """(name, preprocessed images, --raw images, labels) for a folder with labels.csv, or None without one."""
+def real_digits_set(folder, name=None):
+    """(name, preprocessed images, --raw images, labels, found) for a folder with labels.csv, or None.
+
+    `found` says which images the preprocessing found a digit in; the others
+    are black images in `preprocessed`, and count as wrong.
+    """
     labels_csv = os.path.join(folder, "labels.csv")
     if not os.path.isfile(labels_csv):
         return None
     with open(labels_csv) as f:
         labelled = [(os.path.join(folder, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
     paths, labels = zip(*labelled)
-    return (f"{folder} ({len(labels)} images)", np.stack([predict_image.load_image(p) for p in paths]),
-            np.stack([predict_image.load_image(p, raw=True) for p in paths]), np.asarray(labels))
+    ours = [load_or_none(p) for p in paths]
+    found = np.asarray([image is not None for image in ours])
+    ours = np.stack([image if image is not None else np.zeros((28, 28, 1), np.float32) for image in ours])
+    return (f"{name or folder} ({len(labels)} images)", ours,
+            np.stack([predict_image.load_image(p, raw=True) for p in paths]), np.asarray(labels), found)
+
+
+def load_or_none(path):
+    try:
+        return predict_image.load_image(path)
+    except UserError:  # no digit found
+        return None
+
+
+def sheets_set(count, folder):
+    """The synthetic sheet-on-a-desk photos, written to `folder` and read like any labelled folder."""
+    sheet_digits.write_set(folder, count, seed=0)
+    return real_digits_set(folder, "synthetic: a digit on a sheet of paper on a desk, bench/sheet_digits.py")
 
 
 def load_digits_set(size, resample):
-    """scikit-learn's 8x8 digits drawn dark on white at size x size: (name, preprocessed, --raw, labels)."""
+    """scikit-learn's 8x8 digits drawn dark on white at size x size: (name, preprocessed, --raw, labels, found)."""
     digits = load_digits()
     imgs = [Image.fromarray(np.uint8(255 - d * 255 / 16), "L").resize((size, size), resample)
             for d in digits.images]
     ours = np.stack([predict_image.to_mnist(np.asarray(i, np.float64) / 255) for i in imgs])[..., None]
     plain = np.stack([predict_image.plain_resize(i) for i in imgs])[..., None]
     name = f"sklearn load_digits, {size}x{size} {RESAMPLING_NAMES[resample]} ({len(imgs)} images)"
-    return name, ours, plain, digits.target
+    return name, ours, plain, digits.target, np.ones(len(imgs), bool)
 
 
 def accuracy(model, images, labels):
@@ -68,20 +94,27 @@ def main(argv=None):
     parser.add_argument("--model", action="append", metavar="PATH",
                         help="a model to measure; repeat for several, side by side (default: final_model.h5)")
     parser.add_argument("--real-digits", default=REAL_DIGITS, metavar="DIR")
+    parser.add_argument("--set", action="append", default=[], metavar="DIR",
+                        help="another folder of images with labels.csv (file,label); repeat for several")
+    parser.add_argument("--sheets", type=int, default=500, metavar="N",
+                        help="synthetic sheet-on-a-desk photos to generate and measure (default: 500; 0: none)")
     args = parser.parse_args(argv)
     paths = args.model or ["final_model.h5"]
 
     def measure():
         models = [files.load_model(p) for p in paths]
-        sets = [s for s in [real_digits_set(args.real_digits)] if s]
+        sets = [s for s in [real_digits_set(folder) for folder in [args.real_digits, *args.set]] if s]
+        if args.sheets:
+            with tempfile.TemporaryDirectory() as folder:
+                sets.append(sheets_set(args.sheets, folder))
         sets += [load_digits_set(size, resample) for size, resample in RENDERINGS]
         header = "".join(f" {p} | {p} --raw |" for p in paths)
         print(f"| images |{header}\n| --- |" + " ---: | ---: |" * len(paths))
-        for name, ours, plain, labels in sets:
+        for name, ours, plain, labels, found in sets:
             cells = ""
             for model in models:
-                for images in (ours, plain):
-                    acc = accuracy(model, images, labels)
+                for images, truth in ((ours, np.where(found, labels, -1)), (plain, labels)):
+                    acc = accuracy(model, images, truth)
                     cells += f" {acc * 100:.1f}% ({round(acc * len(labels))}) |"
             print(f"| {name} |{cells}", flush=True)
 

@@ -1,8 +1,12 @@
 """Shared test helpers: where the repo and MNIST are, and how to run a script as a user would."""
+import csv
+import io
 import json
 import os
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -87,6 +91,35 @@ def in_turn(tmp_path_factory):
                         env={"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads})
     assert result.returncode == 0, result.stderr
     return result, read_scores(out)
+
+# ---------------------------------------------------------------- images for predict_image.py and predict_web.py
+
+REAL_DIGITS = os.path.join(REPO, "..", "shared", "real_digits")
+
+
+
+def real_digit_files():
+    if not os.path.isdir(REAL_DIGITS):
+        pytest.skip("../shared/real_digits is not beside the repo")
+    with open(os.path.join(REAL_DIGITS, "labels.csv")) as f:
+        return {os.path.join(REAL_DIGITS, row["file"]): int(row["label"]) for row in csv.DictReader(f)}
+
+
+
+def png_bytes(img, **kw):
+    buf = io.BytesIO()
+    img.save(buf, format=kw.pop("format", "PNG"), **kw)
+    return buf.getvalue()
+
+
+
+def bomb_png(width, height):
+    """A valid PNG header claiming a huge image: Pillow must refuse it before decoding."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
 
 
 def pytest_collection_modifyitems(items):

@@ -1,12 +1,9 @@
 """predict_image.py: MNIST-style preprocessing (unit tests on synthetic digits), real-world
 digits, the batch/top-k/JSON outputs, and a corpus of malformed files and models."""
-import csv
 import io
 import json
 import os
 import shutil
-import struct
-import zlib
 
 import h5py
 import numpy as np
@@ -16,9 +13,7 @@ from scipy import ndimage
 
 from plumbing.cli import UserError
 import predict_image
-from conftest import REPO, assert_one_line_error, run_script
-
-REAL_DIGITS = os.path.join(REPO, "..", "shared", "real_digits")
+from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
 
 
 def draw_seven(size=(200, 200), box=(40, 30, 160, 170), width=12, ink=0, paper=255, mode="L"):
@@ -102,12 +97,6 @@ def test_raw_keeps_the_tutorials_plain_resize(tmp_path):
 
 # ---------------------------------------------------------------- with a model
 
-def real_digit_files():
-    if not os.path.isdir(REAL_DIGITS):
-        pytest.skip("../shared/real_digits is not beside the repo")
-    with open(os.path.join(REAL_DIGITS, "labels.csv")) as f:
-        return {os.path.join(REAL_DIGITS, row["file"]): int(row["label"]) for row in csv.DictReader(f)}
-
 
 def test_real_world_digits(small_model):
     """A deeper model trained for one epoch on 20,000 images; the full final model does better (README)."""
@@ -149,19 +138,6 @@ def test_batch_outputs(small_model, tmp_path):
 
 
 # ---------------------------------------------------------------- malformed input
-
-def png_bytes(img, **kw):
-    buf = io.BytesIO()
-    img.save(buf, format=kw.pop("format", "PNG"), **kw)
-    return buf.getvalue()
-
-
-def bomb_png(width, height):
-    """A valid PNG header claiming a huge image: Pillow must refuse it before decoding."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
 
 
 def malformed_corpus(folder):
@@ -268,3 +244,161 @@ def test_atomic_preprocessed_grid_not_left_half_written(small_model, tmp_path):
                         "--show-preprocessed", tmp_path / "grid.png")
     assert result.stdout.strip() == "7"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "s.png"]
+
+
+# ---------------------------------------------------------------- photos of a sheet on a desk
+
+def load_sheet_digits():
+    """bench/ is a folder of scripts, not a package: load bench/sheet_digits.py by its path."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("sheet_digits", os.path.join(REPO, "bench", "sheet_digits.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sheet_digits = load_sheet_digits()
+
+
+SHEET_CORNERS = [(170, 60), (450, 90), (430, 440), (150, 400)]  # where on_desk lays the sheet's corners
+
+
+def on_desk(sheet, size=(640, 480), desk=70):
+    """A grayscale sheet (PIL "L") laid in perspective on a darker desk; returns the photo."""
+    w, h = sheet.size
+    coefficients = sheet_digits.perspective_coefficients([(0, 0), (w, 0), (w, h), (0, h)], SHEET_CORNERS)
+    rng = np.random.default_rng(0)
+    grain = np.clip(desk + rng.normal(0, 6, size[::-1]), 0, 255).astype(np.uint8)
+    warped = sheet.transform(size, Image.PERSPECTIVE, coefficients, Image.BILINEAR)
+    mask = Image.new("L", sheet.size, 255).transform(size, Image.PERSPECTIVE, coefficients, Image.BILINEAR)
+    return Image.composite(warped, Image.fromarray(grain), mask)
+
+
+def seven_sheet(ink=30, paper=225, width=8, ruled=None):
+    """A 300x400 sheet with a small 7 on it (box 110..190 x 150..260), and ruled lines of shade `ruled`."""
+    sheet = Image.new("L", (300, 400), paper)
+    draw = ImageDraw.Draw(sheet)
+    if ruled is not None:
+        for y in range(30, 400, 28):
+            draw.line([(0, y), (300, y)], fill=ruled, width=2)
+    draw.line([(110, 150), (190, 150), (137, 260)], fill=ink, width=width)
+    return sheet
+
+
+def sheet_digit_box():
+    """Where seven_sheet's 7 lands in on_desk's photo: the perspective map of its box's corners."""
+    coefficients = sheet_digits.perspective_coefficients(SHEET_CORNERS, [(0, 0), (300, 0), (300, 400), (0, 400)])
+    a, b, c, d, e, f, g, h = coefficients
+    points = [((a * x + b * y + c) / (g * x + h * y + 1), (d * x + e * y + f) / (g * x + h * y + 1))
+              for x, y in [(110, 150), (190, 150), (110, 260), (190, 260)]]
+    xs, ys = zip(*points)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def best_correlation(digit, reference):
+    """How alike two 28x28 digits are, allowing the one-pixel rounding of the centring."""
+    return max(np.corrcoef(np.roll(digit, (dy, dx), (0, 1)).ravel(), reference.ravel())[0, 1]
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+
+
+def clean_seven():
+    """The sheet's 7 alone, on clean white paper: what the model should see."""
+    return mnist_like(seven_sheet(ink=0, paper=255).crop((60, 100, 240, 310)))
+
+
+def test_sheet_on_a_desk_is_found_and_holds_the_digit():
+    photo = on_desk(seven_sheet())
+    gray = predict_image.at_work_size(predict_image.grayscale(photo), predict_image.SHEET_SEARCH_SIZE)
+    sheet = predict_image.find_sheet(gray)
+    assert sheet is not None
+    scale = gray.shape[1] / photo.size[0]
+    x0, y0, x1, y1 = (round(v * scale) for v in sheet_digit_box())
+    assert sheet[y0:y1 + 1, x0:x1 + 1].all()  # the whole 7 is on the sheet found
+    assert not sheet[:, :round(140 * scale)].any() and not sheet[:, round(460 * scale):].any()  # the desk is not
+    assert 0.2 < sheet.mean() < 0.45  # the sheet covers about a third of the photo, less its edge
+
+
+def test_sheet_on_a_desk_gives_the_digit_not_a_bright_rectangle():
+    digit = mnist_like(on_desk(seven_sheet()))
+    assert_looks_like_mnist(digit)
+    assert (digit > 0.5).mean() < 0.25  # a stroke, not a filled rectangle (that would be over 0.4)
+    assert best_correlation(digit, clean_seven()) > 0.8
+
+
+@pytest.mark.parametrize("name, sheet", [
+    ("faint pencil on grey paper", seven_sheet(ink=120, paper=160, width=4)),
+    ("ruled paper, lines about as dark as the pencil", seven_sheet(ink=120, paper=200, width=4, ruled=140)),
+    ("ballpoint on ruled paper", seven_sheet(ink=40, ruled=170)),
+])
+def test_faint_strokes_and_ruled_lines_on_a_sheet(name, sheet):
+    rng = np.random.default_rng(1)
+    photo = np.asarray(on_desk(sheet), np.float64) / 255
+    shade = np.linspace(1.0, 0.75, photo.shape[1])[None, :]  # light falling off across the desk
+    photo = np.clip(photo * shade + rng.normal(0, 0.01, photo.shape), 0, 1)
+    digit = predict_image.to_mnist(photo)
+    assert_looks_like_mnist(digit)
+    assert best_correlation(digit, mnist_like(on_desk(seven_sheet()))) > 0.85, name  # the same 7 as in ink
+
+
+@pytest.mark.parametrize("ruled", [None, 170])
+def test_blank_sheet_on_a_desk_is_no_digit(ruled):
+    with pytest.raises(UserError, match="no digit found"):
+        mnist_like(on_desk(seven_sheet(ink=225, ruled=ruled)))  # ink the colour of the paper: nothing written
+
+
+@pytest.mark.parametrize("orientation", [6, 8])
+def test_photo_stored_sideways_is_turned_by_its_exif_tag(orientation, tmp_path):
+    photo = on_desk(seven_sheet()).convert("RGB")
+    (tmp_path / "upright.jpg").write_bytes(sheet_digits.jpeg_bytes(photo, 1))
+    (tmp_path / "sideways.jpg").write_bytes(sheet_digits.jpeg_bytes(photo, orientation))
+    with Image.open(tmp_path / "sideways.jpg") as stored:
+        assert stored.size == photo.size[::-1]  # the pixels are stored turned
+    upright = predict_image.load_image(str(tmp_path / "upright.jpg"))[:, :, 0]
+    sideways = predict_image.load_image(str(tmp_path / "sideways.jpg"))[:, :, 0]
+    assert best_correlation(sideways, upright) > 0.9  # the same 7 (turned, it would be far off)
+
+
+def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
+    """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
+    test_images = np.load(mnist)["x_test"][:50] / 255.0
+    assert max(test_images.shape[1:]) < predict_image.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
+    big = np.kron(test_images, np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
+    for image in big:
+        assert predict_image.find_sheet(predict_image.at_work_size(image, predict_image.SHEET_SEARCH_SIZE)) is None
+
+
+@pytest.fixture(scope="module")
+def sheet_photos(tmp_path_factory):
+    """40 synthetic sheet-on-a-desk photos (bench/sheet_digits.py, seed 0, 640 pixels), four of each digit."""
+    folder = tmp_path_factory.mktemp("sheets")
+    rows = sheet_digits.write_set(str(folder), 40, seed=0, long_side=640)
+    return {path: label for path, label, _ in rows}
+
+
+def test_sheet_set_is_the_same_for_the_same_seed(sheet_photos, tmp_path):
+    rows = sheet_digits.write_set(str(tmp_path), 3, seed=0, long_side=640)
+    for path, label, _ in rows:
+        original = [p for p in sheet_photos if os.path.basename(p) == os.path.basename(path)][0]
+        assert open(path, "rb").read() == open(original, "rb").read() and sheet_photos[original] == label
+
+
+SHEET_PHOTOS_RIGHT = 28  # measured: 33 of 40 with the small model (the full final model: more)
+
+
+def test_sheet_photos_with_a_model(small_model, sheet_photos):
+    result = run_script("predict_image.py", *sheet_photos, "--json", "--model", small_model)
+    assert "Traceback" not in result.stderr
+    predictions = {r["path"]: r["digit"] for r in json.loads(result.stdout)}
+    right = sum(predictions.get(path) == label for path, label in sheet_photos.items())
+    assert right >= SHEET_PHOTOS_RIGHT, f"{right} of {len(sheet_photos)}"
+    raw = run_script("predict_image.py", *sheet_photos, "--json", "--raw", "--model", small_model)
+    raw_right = sum(r["digit"] == sheet_photos[r["path"]] for r in json.loads(raw.stdout))
+    assert raw_right <= 8  # the tutorial's plain resize: about chance
+
+
+def test_web_reads_sheet_photos_as_the_command_line_does(sheet_photos):
+    """predict_web.py reads request bodies with load_image_bytes: the same 28x28 image, EXIF tags included."""
+    for path in list(sheet_photos)[:10]:
+        with open(path, "rb") as f:
+            from_bytes = predict_image.load_image_bytes(f.read())
+        np.testing.assert_array_equal(from_bytes, predict_image.load_image(path))

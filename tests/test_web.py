@@ -26,8 +26,7 @@ from PIL import Image, ImageDraw
 
 from plumbing import files
 import predict_image
-from conftest import REPO, assert_one_line_error, run_script
-from test_predict import bomb_png, png_bytes, real_digit_files
+from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
 
 SAMPLE = os.path.join(REPO, "sample_image.png")
 
