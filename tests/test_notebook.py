@@ -138,3 +138,27 @@ def test_extension_and_comparison(executed):
 def test_plots_inline(executed):
     nb, _ = executed
     assert len(images(nb)) >= 10
+
+
+def test_committed_outputs_are_a_full_run():
+    """What a reader sees on GitHub without running it: one run top to bottom at the defaults, no errors."""
+    assert os.path.getsize(NOTEBOOK) < 1_000_000  # plots at a modest size
+    nb = read_notebook()
+    nbformat.validate(nb)
+    parameters = {}
+    exec([c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])][0], parameters)
+    assert (parameters["LIMIT"], parameters["EPOCHS"], parameters["FOLDS"], parameters["FINAL_EPOCHS"]) == (
+        None, 10, 5, 10)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))  # in order, in one kernel
+    assert not errors(nb)
+    device = stream([c for c in code if "describe_device()" in c.source][0]).splitlines()
+    assert device[0].startswith("training on ") and re.match(r"\d{4}-\d\d-\d\d: Python ", device[1])
+    assert [line for line in lines(cell_running(nb, "harness.py")) if line.startswith(("Train: ", "Test: "))] == SHAPES
+    for script in CV_SCRIPTS:
+        folds, summaries = folds_and_summary(cell_running(nb, script))
+        assert len(folds) == 5 and all(97 < f <= 100 for f in folds) and summaries[0][2] == "5", script
+    accuracy = [float(m.group(1)) for m in map(FOLD_LINE.match, lines(cell_running(nb, "evaluate_final.py"))) if m]
+    assert len(accuracy) == 1 and accuracy[0] > 98.5
+    assert "7" in lines(cell_running(nb, "predict_image.py"))
+    assert len(images(nb)) >= 10
