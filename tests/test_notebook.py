@@ -1,0 +1,164 @@
+"""tutorial.ipynb: executed top to bottom in a fresh kernel on a small real subset of MNIST,
+and its committed outputs checked for what a reader on GitHub should see.
+
+The executor is nbclient: the Jupyter project's own (nbconvert --execute and
+papermill both run notebooks through it), maintained with jupyter_client, and
+it needs nothing else to run. The small settings go in a cell inserted after
+the notebook's "parameters" cell, as papermill does, without papermill.
+"""
+import os
+import re
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from conftest import REPO, mnist_path
+
+NOTEBOOK = os.path.join(REPO, "tutorial.ipynb")
+FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
+SUMMARY_LINE = re.compile(r"^Accuracy: mean=(\d+\.\d{3}) std=(\d+\.\d{3}), n=(\d+)$")
+SHAPES = ["Train: X=(60000, 28, 28), y=(60000,)", "Test: X=(10000, 28, 28), y=(10000,)"]
+CV_SCRIPTS = ["baseline_cv.py", "batchnorm_cv.py", "deeper_cv.py"]
+# Small: 3,000 images, one epoch, two folds; one Extension (its folds run in worker processes started from
+# the kernel). The final model, the deeper one on 3,000 images for one epoch, reads the sample as 7 (p=0.99).
+SMALL = {"LIMIT": 3000, "EPOCHS": 1, "FOLDS": 2, "FINAL_EPOCHS": 1, "EXTENSIONS": ["depth_cv-dense"]}
+
+
+def read_notebook():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def cell_running(nb, script):
+    """The one code cell that runs `script` (its run("script", ...) call)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and f'run("{script}"' in c.source]
+    assert len(cells) == 1, script
+    return cells[0]
+
+
+def stream(cell, name="stdout"):
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == name)
+
+
+def lines(cell, name="stdout"):
+    return stream(cell, name).splitlines()
+
+
+def folds_and_summary(cell):
+    out = lines(cell)
+    folds = [float(m.group(1)) for m in map(FOLD_LINE.match, out) if m]
+    summaries = [m.groups() for m in map(SUMMARY_LINE.match, out) if m]
+    return folds, summaries
+
+
+def images(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+
+
+def errors(nb):
+    return [(c.source.splitlines()[0], o.get("ename"), o.get("evalue")) for c in nb.cells if c.cell_type == "code"
+            for o in c.outputs if o.output_type == "error"]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The notebook run in a fresh kernel in the repository, its results and model in a temporary folder."""
+    mnist_path()  # MNIST_PATH names it (else skip); the kernel inherits it, as from a user's shell
+    tmp = tmp_path_factory.mktemp("notebook")
+    nb = read_notebook()
+    where = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(where) == 1, "one cell tagged 'parameters'"
+    small = dict(SMALL, RESULTS=str(tmp / "results"), MODEL=str(tmp / "final_model.h5"))
+    injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in small.items()))
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(where[0] + 1, injected)
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)"))
+    # "python3" is ipykernel's kernel spec; jupyter_client starts it with this interpreter (checked below).
+    client = NotebookClient(nb, kernel_name="python3", timeout=600, record_timing=False,
+                            resources={"metadata": {"path": REPO}})
+    try:
+        client.execute()
+    finally:
+        nbformat.write(nb, str(tmp / "executed.ipynb"))  # to look at when it fails
+    assert stream(nb.cells[-1]).strip() == sys.prefix, "the kernel runs in another Python environment"
+    return nb, tmp
+
+
+def test_runs_without_errors(executed):
+    nb, _ = executed
+    assert not errors(nb)
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+
+
+def test_dataset_shapes_and_device(executed):
+    nb, tmp = executed
+    out = lines(cell_running(nb, "harness.py"))
+    assert [line for line in out if line.startswith(("Train: ", "Test: "))] == SHAPES  # the whole dataset
+    device = [c for c in nb.cells if "describe_device()" in c.source][0]
+    assert stream(device).startswith("training on ")
+    assert (tmp / "results" / "dataset" / "first_nine.png").is_file()
+
+
+@pytest.mark.parametrize("script", CV_SCRIPTS)
+def test_cross_validation(executed, script):
+    nb, tmp = executed
+    cell = cell_running(nb, script)
+    folds, summaries = folds_and_summary(cell)
+    assert len(folds) == SMALL["FOLDS"] and all(50 < f <= 100 for f in folds)
+    assert len(summaries) == 1
+    mean, _, n = summaries[0]
+    assert int(n) == SMALL["FOLDS"] and float(mean) == pytest.approx(np.mean(folds), abs=0.002)
+    assert "training on " in stream(cell, "stderr") and "ETA" in stream(cell, "stderr")
+    assert (tmp / "results" / script[:-3] / "scores.json").is_file()
+    assert sum("image/png" in o.get("data", {}) for o in cell.outputs) == 2  # learning curves, box plot
+
+
+def test_final_model_evaluated_and_predicts_7(executed):
+    nb, tmp = executed
+    assert f"saved {tmp / 'final_model.h5'}" in lines(cell_running(nb, "train_final.py"))
+    assert (tmp / "final_model.h5").is_file()
+    accuracy = [float(m.group(1)) for m in map(FOLD_LINE.match, lines(cell_running(nb, "evaluate_final.py"))) if m]
+    assert len(accuracy) == 1 and 80 < accuracy[0] <= 100
+    assert (tmp / "results" / "evaluate_final" / "confusion_matrix.png").is_file()
+    assert "7" in lines(cell_running(nb, "predict_image.py"))
+
+
+def test_extension_and_comparison(executed):
+    nb, tmp = executed
+    folds, summaries = folds_and_summary([c for c in nb.cells if "for name in EXTENSIONS" in c.source][0])
+    assert len(folds) == SMALL["FOLDS"] and len(summaries) == 1
+    table = stream(cell_running(nb, "compare.py"))
+    for name in ["baseline_cv", "batchnorm_cv", "deeper_cv", *SMALL["EXTENSIONS"]]:
+        assert any(name in line and line.startswith("|") for line in table.splitlines()), name
+    assert (tmp / "results" / "compare" / "comparison.png").is_file()
+
+
+def test_plots_inline(executed):
+    nb, _ = executed
+    assert len(images(nb)) >= 10
+
+
+def test_committed_outputs_are_a_full_run():
+    """What a reader sees on GitHub without running it: one run top to bottom at the defaults, no errors."""
+    assert os.path.getsize(NOTEBOOK) < 1_000_000  # plots at a modest size
+    nb = read_notebook()
+    nbformat.validate(nb)
+    parameters = {}
+    exec([c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])][0], parameters)
+    assert (parameters["LIMIT"], parameters["EPOCHS"], parameters["FOLDS"], parameters["FINAL_EPOCHS"]) == (
+        None, 10, 5, 10)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))  # in order, in one kernel
+    assert not errors(nb)
+    device = stream([c for c in code if "describe_device()" in c.source][0]).splitlines()
+    assert device[0].startswith("training on ") and re.match(r"\d{4}-\d\d-\d\d: Python ", device[1])
+    assert [line for line in lines(cell_running(nb, "harness.py")) if line.startswith(("Train: ", "Test: "))] == SHAPES
+    for script in CV_SCRIPTS:
+        folds, summaries = folds_and_summary(cell_running(nb, script))
+        assert len(folds) == 5 and all(97 < f <= 100 for f in folds) and summaries[0][2] == "5", script
+    accuracy = [float(m.group(1)) for m in map(FOLD_LINE.match, lines(cell_running(nb, "evaluate_final.py"))) if m]
+    assert len(accuracy) == 1 and accuracy[0] > 98.5
+    assert "7" in lines(cell_running(nb, "predict_image.py"))
+    assert len(images(nb)) >= 10
