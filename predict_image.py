@@ -373,8 +373,7 @@ def expand_paths(paths):
 
 def save_preprocessed(digits, titles, path):
     """A grid of what the model sees, one panel per image, titled with the prediction."""
-    import matplotlib
-    matplotlib.use("Agg")
+    cli.headless()  # to a file, never a window (a notebook kernel keeps its own backend)
     import matplotlib.pyplot as plt
     cols = min(len(digits), 8)
     rows = -(-len(digits) // cols)
