@@ -25,7 +25,7 @@ from PIL import Image
 
 from plumbing.cli import UserError
 from plumbing import cli, files
-import predict_image
+import handwriting
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 # The page's own files, by URL path: nothing else on disk is ever served.
@@ -75,7 +75,7 @@ def png_data_url(digit):
 
 def predict(model, model_lock, image_bytes):
     """An image file's bytes -> the /predict answer, read as predict_image.py reads a file."""
-    digit = predict_image.load_image_bytes(image_bytes, "POST /predict")
+    digit = handwriting.read_digit_bytes(image_bytes, "POST /predict")
     with model_lock:  # one model shared by the server's threads: one prediction at a time
         probs = np.asarray(model.predict_on_batch(digit[None]))[0]
     return {"digit": int(np.argmax(probs)), "probabilities": [round(float(p), 6) for p in probs],

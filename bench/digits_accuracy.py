@@ -31,7 +31,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 import harness  # noqa: E402
 from plumbing.cli import UserError  # noqa: E402
 from plumbing import cli, files  # noqa: E402
-import predict_image  # noqa: E402
+import handwriting  # noqa: E402
 import sheet_digits  # noqa: E402
 
 REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
@@ -57,12 +57,13 @@ def real_digits_set(folder, name=None):
     found = np.asarray([image is not None for image in ours])
     ours = np.stack([image if image is not None else np.zeros((28, 28, 1), np.float32) for image in ours])
     return (f"{name or folder} ({len(labels)} images)", ours,
-            np.stack([predict_image.load_image(p, raw=True) for p in paths]), np.asarray(labels), found)
+            np.stack([handwriting.plain_resize(handwriting.open_image(p)) for p in paths])[..., None],
+            np.asarray(labels), found)
 
 
 def load_or_none(path):
     try:
-        return predict_image.load_image(path)
+        return handwriting.read_digit(path)
     except UserError:  # no digit found
         return None
 
@@ -78,8 +79,8 @@ def load_digits_set(size, resample):
     digits = load_digits()
     imgs = [Image.fromarray(np.uint8(255 - d * 255 / 16), "L").resize((size, size), resample)
             for d in digits.images]
-    ours = np.stack([predict_image.to_mnist(np.asarray(i, np.float64) / 255) for i in imgs])[..., None]
-    plain = np.stack([predict_image.plain_resize(i) for i in imgs])[..., None]
+    ours = np.stack([handwriting.to_mnist(np.asarray(i, np.float64) / 255) for i in imgs])[..., None]
+    plain = np.stack([handwriting.plain_resize(i) for i in imgs])[..., None]
     name = f"sklearn load_digits, {size}x{size} {RESAMPLING_NAMES[resample]} ({len(imgs)} images)"
     return name, ours, plain, digits.target, np.ones(len(imgs), bool)
 

@@ -37,7 +37,7 @@ import experiment  # noqa: E402
 import extensions  # noqa: E402
 from plumbing import cli, files  # noqa: E402
 from plumbing.progress import Progress, fit_verbosity  # noqa: E402
-import predict_image  # noqa: E402
+import handwriting  # noqa: E402
 import sheet_digits  # noqa: E402
 
 UPSCALE = 4  # flags are drawn at 4x and reduced, so they are anti-aliased like MNIST's strokes
@@ -49,7 +49,7 @@ def add_flag(digit, rng, base=False):
     ys, xs = np.nonzero(ink)
     top, bottom = ys.min(), ys.max()
     height = bottom - top + 1
-    width = predict_image.stroke_width(ink)
+    width = handwriting.stroke_width(ink)
     x_top, x_bottom = xs[ys == top].mean(), xs[ys == bottom].mean()
     length, angle = height * rng.uniform(0.25, 0.45), np.radians(rng.uniform(20, 55))
     big = Image.new("L", (28 * UPSCALE, 28 * UPSCALE), 0)
@@ -84,7 +84,7 @@ def drawn_set(digit, style, count, seed):
     for _ in range(count):
         ink, _ = sheet_digits.draw_digit(digit, rng, style=style)
         paper = np.pad(1.0 - ink, 30, constant_values=1.0)
-        out.append(predict_image.to_mnist(paper))
+        out.append(handwriting.to_mnist(paper))
     return np.stack(out)[..., None]
 
 
@@ -101,7 +101,7 @@ def measure(paths, count):
         sets.append((name, drawn_set(digit, style, count, seed=digit * 10 + style), np.full(count, digit)))
     for digit in (1, 7):
         chosen = np.flatnonzero(digits.target == digit)
-        images = np.stack([predict_image.to_mnist(renders[i]) for i in chosen])[..., None]
+        images = np.stack([handwriting.to_mnist(renders[i]) for i in chosen])[..., None]
         sets.append((f"load_digits {digit}s, 112x112 bilinear ({len(chosen)})", images, digits.target[chosen]))
     print("| images |" + "".join(f" {os.path.basename(p)} |" for p in paths))
     print("| --- |" + " ---: |" * len(paths))

@@ -12,7 +12,9 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from plumbing.cli import UserError
+import handwriting
 import predict_image
+from handwriting import pipeline
 from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
 
 
@@ -25,7 +27,7 @@ def draw_seven(size=(200, 200), box=(40, 30, 160, 170), width=12, ink=0, paper=2
 
 
 def mnist_like(img):
-    return predict_image.to_mnist(predict_image.grayscale(img))
+    return handwriting.to_mnist(handwriting.grayscale(img))
 
 
 def assert_looks_like_mnist(digit):
@@ -66,7 +68,7 @@ def test_noise_and_shading_are_suppressed():
     clean = np.asarray(draw_seven(), np.float64) / 255
     shade = np.linspace(0.0, 0.35, 200)[None, :]  # a shadow across the page
     noisy = np.clip(clean - shade + rng.normal(0, 0.04, clean.shape), 0, 1)
-    digit, reference = predict_image.to_mnist(noisy), predict_image.to_mnist(clean)
+    digit, reference = handwriting.to_mnist(noisy), handwriting.to_mnist(clean)
     assert_looks_like_mnist(digit)
     # the same 7 as on clean paper, give or take the one-pixel rounding of the centring
     best = max(np.corrcoef(np.roll(digit, (dy, dx), (0, 1)).ravel(), reference.ravel())[0, 1]
@@ -308,8 +310,8 @@ def clean_seven():
 
 def test_sheet_on_a_desk_is_found_and_holds_the_digit():
     photo = on_desk(seven_sheet())
-    gray = predict_image.at_work_size(predict_image.grayscale(photo), predict_image.SHEET_SEARCH_SIZE)
-    sheet = predict_image.find_sheet(gray)
+    gray = pipeline.at_work_size(handwriting.grayscale(photo), pipeline.SHEET_SEARCH_SIZE)
+    sheet = pipeline.find_sheet(gray)
     assert sheet is not None
     scale = gray.shape[1] / photo.size[0]
     x0, y0, x1, y1 = (round(v * scale) for v in sheet_digit_box())
@@ -335,7 +337,7 @@ def test_faint_strokes_and_ruled_lines_on_a_sheet(name, sheet):
     photo = np.asarray(on_desk(sheet), np.float64) / 255
     shade = np.linspace(1.0, 0.75, photo.shape[1])[None, :]  # light falling off across the desk
     photo = np.clip(photo * shade + rng.normal(0, 0.01, photo.shape), 0, 1)
-    digit = predict_image.to_mnist(photo)
+    digit = handwriting.to_mnist(photo)
     assert_looks_like_mnist(digit)
     assert best_correlation(digit, mnist_like(on_desk(seven_sheet()))) > 0.85, name  # the same 7 as in ink
 
@@ -361,10 +363,10 @@ def test_photo_stored_sideways_is_turned_by_its_exif_tag(orientation, tmp_path):
 def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
     """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
     test_images = np.load(mnist)["x_test"][:50] / 255.0
-    assert max(test_images.shape[1:]) < predict_image.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
+    assert max(test_images.shape[1:]) < pipeline.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
     big = np.kron(test_images, np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
     for image in big:
-        assert predict_image.find_sheet(predict_image.at_work_size(image, predict_image.SHEET_SEARCH_SIZE)) is None
+        assert pipeline.find_sheet(pipeline.at_work_size(image, pipeline.SHEET_SEARCH_SIZE)) is None
 
 
 @pytest.fixture(scope="module")
@@ -400,7 +402,7 @@ def test_web_reads_sheet_photos_as_the_command_line_does(sheet_photos):
     """predict_web.py reads request bodies with load_image_bytes: the same 28x28 image, EXIF tags included."""
     for path in list(sheet_photos)[:10]:
         with open(path, "rb") as f:
-            from_bytes = predict_image.load_image_bytes(f.read())
+            from_bytes = handwriting.read_digit_bytes(f.read())
         np.testing.assert_array_equal(from_bytes, predict_image.load_image(path))
 
 
@@ -421,7 +423,7 @@ def test_faint_grainy_pencil_under_uneven_light_is_the_digit(close_up):
     photo = np.asarray(photo, np.float64) / 255
     yy, xx = np.mgrid[0:1:photo.shape[0] * 1j, 0:1:photo.shape[1] * 1j]
     photo = np.clip(photo * (1 - 0.4 * (xx + yy) / 2) + np.random.default_rng(3).normal(0, 0.01, photo.shape), 0, 1)
-    digit = predict_image.to_mnist(photo)
+    digit = handwriting.to_mnist(photo)
     assert_looks_like_mnist(digit)
     assert (digit > 0.5).mean() < 0.25  # a stroke, not a lit rectangle or wedge of shading
     assert best_correlation(digit, clean_seven()) > 0.8

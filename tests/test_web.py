@@ -25,6 +25,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from plumbing import files
+import handwriting
 import predict_image
 from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
 
@@ -118,7 +119,7 @@ def model(web_model):
 
 def own_answer(model, image_bytes):
     """The model's own answer for an image file's bytes, read as predict_image.py reads files."""
-    digit = predict_image.load_image_bytes(image_bytes)
+    digit = handwriting.read_digit_bytes(image_bytes)
     return model.predict(digit[None], verbose=0)[0], digit
 
 

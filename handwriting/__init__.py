@@ -1,0 +1,23 @@
+"""Reading your own handwriting: an image file -> the 28x28 digit an MNIST model reads.
+
+    import handwriting
+    digit = handwriting.read_digit("my_digit.jpg")      # (28, 28, 1) float32 in [0, 1]
+
+decode opens the file (decode.py); the pipeline makes the digit look like
+MNIST's (pipeline.py, step by step as docs/own_images.md lists them).
+"""
+from handwriting.decode import IMAGE_EXTENSIONS, expand_paths, grayscale, open_image, open_image_bytes, plain_resize
+from handwriting.pipeline import stroke_width, to_mnist
+
+__all__ = ["IMAGE_EXTENSIONS", "expand_paths", "grayscale", "open_image", "open_image_bytes", "plain_resize",
+           "read_digit", "read_digit_bytes", "stroke_width", "to_mnist"]
+
+
+def read_digit(path):
+    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects."""
+    return to_mnist(grayscale(open_image(path)), path).reshape(28, 28, 1)
+
+
+def read_digit_bytes(data, name="image"):
+    """read_digit() for an image file's bytes (predict_web.py's request bodies)."""
+    return to_mnist(grayscale(open_image_bytes(data, name)), name).reshape(28, 28, 1)
