@@ -1,16 +1,21 @@
-"""Draw a digit in the browser: a local web page on the final model.
+"""Write a number in the browser: a local web page on the final model.
 
     python predict_web.py                  # then open the printed URL
     python predict_web.py --port 0         # any free port
 
 The page (web/) sends what you draw, or an image file, to POST /predict, which
-reads it exactly as predict_image.py reads a file and answers
-{"digit": 7, "probabilities": [ten floats], "input": "data:image/png;base64,..."}
-(the 28x28 image the model saw). Errors are {"error": "one line"} with a 4xx status.
+reads it exactly as predict_image.py reads a file and answers what
+`predict_image.py --json` prints for it ({"number": "2026", "digits": [{"digit",
+"probability", "box", "probabilities"}, ...]}, without "path"), plus the page's
+extras: "size" [width, height] of the image and "inputs", the 28x28 image the
+model saw for each digit (PNG data URLs). POST /predict?explain=1 adds "explain",
+for each digit the pixels behind the answer and the first layer's feature maps.
+Errors are {"error": "one line"} with a 4xx status.
 """
 import argparse
 import base64
 import binascii
+import dataclasses
 import io
 import json
 import os
@@ -18,7 +23,7 @@ import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from PIL import Image
@@ -66,26 +71,114 @@ def image_bytes_from_json(body):
         raise BadRequest(HTTPStatus.BAD_REQUEST, f'"image": bad base64 ({e})')
 
 
-def png_data_url(digit):
-    """A (28, 28, 1) float image in [0, 1] as a data:image/png URL."""
+def png_data_url(pixels, mode="L"):
+    """A float image in [0, 1] ((28, 28) gray, or (h, w, 4) RGBA) as a data:image/png URL."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(digit[:, :, 0] * 255).astype(np.uint8), "L").save(buffer, "PNG")
+    Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8), mode).save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def predict(model, model_lock, image_bytes):
-    """An image file's bytes -> the /predict answer, read as predict_image.py reads a file."""
-    digit = handwriting.read_digit_bytes(image_bytes, "POST /predict")
+# ---- STAND-IN until helpers "numbers" and "numbers-bench" land handwriting.find_digits and
+# handwriting.read_numbers (the shared contract): one candidate, the whole image through to_mnist.
+@dataclasses.dataclass(frozen=True)
+class StandInCandidate:
+    image: np.ndarray
+    box: tuple
+    line: int = 0
+
+
+def stand_in_find_digits(gray):
+    try:
+        image = handwriting.to_mnist(gray)
+    except UserError:  # "no digit found (blank image)"
+        return []
+    ys, xs = np.nonzero(gray < 0.5)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 1, 1)
+    return [StandInCandidate(image, box)]
+
+
+def stand_in_read_numbers(model, grays, top_k=None):
+    answers = []
+    for gray in grays:
+        candidates = stand_in_find_digits(gray)
+        if not candidates:
+            answers.append({"number": "", "digits": []})
+            continue
+        probs = np.asarray(model.predict_on_batch(np.stack([c.image for c in candidates])[..., None]))
+        digits = [{"digit": int(np.argmax(p)), "probability": round(float(p.max()), 6), "box": list(c.box),
+                   "probabilities": [round(float(q), 6) for q in p]} for c, p in zip(candidates, probs)]
+        answer = {"number": "".join(str(d["digit"]) for d in digits), "digits": digits}
+        if len(digits) == 1:
+            answer.update(digit=digits[0]["digit"], probability=digits[0]["probability"])
+        answers.append(answer)
+    return answers
+
+
+find_digits = getattr(handwriting, "find_digits", stand_in_find_digits)
+read_numbers = getattr(handwriting, "read_numbers", stand_in_read_numbers)
+# ---- end of the stand-in
+
+
+# ---- STAND-IN until helper "visualize" lands its functions: gradient saliency and the first
+# convolutional layer's feature maps.
+def stand_in_saliency(model, image):
+    import tensorflow as tf
+    from scipy import ndimage
+    x = tf.constant(image[None, :, :, None])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        probs = model(x, training=False)
+        score = probs[0, int(tf.argmax(probs[0]))]
+    saliency = ndimage.gaussian_filter(np.abs(tape.gradient(score, x).numpy()[0, :, :, 0]), 1)
+    return saliency / max(saliency.max(), 1e-12)
+
+
+def stand_in_first_layer_maps(model, image):
+    import keras
+    while not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers):
+        model = next(layer for layer in model.layers if isinstance(layer, keras.Model))  # an ensemble's member
+    layer = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    maps = keras.Model(model.inputs, layer.output).predict_on_batch(image[None, :, :, None])[0]
+    return layer.name, np.asarray(maps)
+# ---- end of the stand-in
+
+
+def heat_rgba(saliency):
+    """Saliency in [0, 1] as a see-through heat map: transparent where 0, opaque orange-yellow at 1."""
+    rgba = np.empty(saliency.shape + (4,))
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = 1, 0.25 + 0.75 * saliency, 0
+    rgba[..., 3] = saliency
+    return rgba
+
+
+def explain_digit(model, image):
+    """What the network saw in one 28x28 digit: the pixels behind its answer, as a heat map to lay
+    over the input, and the first convolutional layer's feature maps (one scale: 0 black, the
+    layer's largest white)."""
+    layer, maps = stand_in_first_layer_maps(model, image)
+    top = max(float(maps.max()), 1e-12)
+    return {"saliency": png_data_url(heat_rgba(stand_in_saliency(model, image)), "RGBA"),
+            "feature_maps": {"layer": layer, "shape": list(maps.shape),
+                             "maps": [png_data_url(maps[:, :, i] / top) for i in range(maps.shape[-1])]}}
+
+
+def predict(model, model_lock, image_bytes, explain=False):
+    """An image file's bytes -> the /predict answer: predict_image.py --json's for that file, plus
+    what the page shows: the image's size, the 28x28 input of each digit and, when asked, what the
+    network saw in each (saliency and the first layer's feature maps)."""
+    gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
     with model_lock:  # one model shared by the server's threads: one prediction at a time
-        probs = np.asarray(model.predict_on_batch(digit[None]))[0]
-    return {"digit": int(np.argmax(probs)), "probabilities": [round(float(p), 6) for p in probs],
-            "input": png_data_url(digit)}
+        answer = read_numbers(model, [gray])[0]
+    candidates = find_digits(gray)
+    answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in candidates])
+    if explain:
+        with model_lock:
+            answer["explain"] = [explain_digit(model, c.image) for c in candidates]
+    return answer
 
 
 def error_status(message):
     """The HTTP status for a UserError from reading an image."""
-    if "no digit found" in message:
-        return HTTPStatus.UNPROCESSABLE_ENTITY
     if "image too large" in message:  # a decompression bomb
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     return HTTPStatus.BAD_REQUEST
@@ -126,15 +219,26 @@ class Handler(BaseHTTPRequestHandler):
                 return self.method_not_allowed()
             return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
         try:
-            answer = predict(self.model, self.model_lock, self.read_image())
+            explain = self.explain_asked()
+            answer = predict(self.model, self.model_lock, self.read_image(), explain)
         except BadRequest as e:
             self.close_connection = True  # its body may be unread: this connection cannot carry another request
             self.send_json(e.status, {"error": f"POST /predict: {e}"})
             return self.drop_unread_body()
         except UserError as e:  # from reading the image, as predict_image.py reports it
-            message = "no digit found" if "no digit found" in str(e) else str(e)
-            return self.send_json(error_status(str(e)), {"error": message})
+            return self.send_json(error_status(str(e)), {"error": str(e)})
         self.send_json(HTTPStatus.OK, answer)
+
+    def explain_asked(self):
+        """?explain=1: also what the network saw (slower); the only query parameter there is."""
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        unknown = sorted(set(query) - {"explain"})
+        if unknown:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"unknown parameter {unknown[0]!r} (there is only explain=1)")
+        values = query.get("explain", ["0"])
+        if values not in (["0"], ["1"]):
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"explain={values[-1]!r}: use explain=1 (or 0)")
+        return values == ["1"]
 
     def read_image(self):
         """The image file in the request body, or BadRequest."""
