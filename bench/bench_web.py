@@ -1,7 +1,7 @@
 """Speed of predict_web.py's POST /predict: requests per second and latency.
 
-    python bench/bench_web.py --model final_model.h5
-    python bench/bench_web.py --model final_model.h5 --requests 500 --clients 1 8
+    python -m bench.bench_web --model final_model.h5
+    python -m bench.bench_web --model final_model.h5 --requests 500 --clients 1 8
 
 Starts predict_web.py on a free port with the given model, then POSTs the same
 drawn-digit PNG (a 7 drawn 20 pixels wide on a white 280x280 pad, as the page
@@ -24,6 +24,8 @@ import sys
 import time
 
 from PIL import Image, ImageDraw
+
+from plumbing import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,9 +76,8 @@ def measure(host, port, png, clients, requests):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/bench_web.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to serve (default: final_model.h5)")
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_web", description=__doc__.splitlines()[0])
+    cli.add_flag(parser, "model")
     parser.add_argument("--requests", type=int, default=300, metavar="N",
                         help="requests per measurement (default: 300)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8], metavar="C",
