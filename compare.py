@@ -250,8 +250,7 @@ def parse_args(argv=None):
     parser.add_argument("--reference", metavar="DIR_OR_JSON",
                         help="the experiment the others are tested against (default: baseline_cv if given, "
                              "else the first)")
-    parser.add_argument("--out", default=os.path.join("results", "compare"), metavar="DIR",
-                        help="where comparison.md and comparison.png go (default: results/compare)")
+    cli.add_flag(parser, "out", default=os.path.join("results", "compare"))
     parser.add_argument("--show", action="store_true", help="also open the figure in a window")
     return parser.parse_args(argv)
 

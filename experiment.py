@@ -81,9 +81,9 @@ class Experiment:
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Experiment) if f.name != "script"}
 
-# Each setting's flag: help text (its default is added from the dataclass) and argparse options.
+# Each setting's flag: help text (its default is added from the dataclass) and argparse options; --epochs
+# and --seed, which other scripts take too, are plumbing.cli.FLAGS'.
 FLAGS = {
-    "epochs": ("training epochs", dict(type=int, metavar="N")),
     "batch_size": ("batch size", dict(type=int, metavar="N")),
     "learning_rate": ("SGD learning rate ({default}; extension: try 0.001, 0.0001)", dict(type=float, metavar="LR")),
     "scaling": ("pixel scaling (default: normalize to [0, 1]; extension: center, standardize)",
@@ -92,7 +92,6 @@ FLAGS = {
                 f"{AUGMENT_TRANSLATION * 100:g}%% of the side) and zoom (up to {AUGMENT_ZOOM * 100:g}%%) the "
                 "training images; inference unchanged (default: off, the tutorial's way)",
                 dict(action="store_true")),
-    "seed": ("seed for the fold split, weights and shuffling; same seed, same scores", dict(type=int, metavar="S")),
     "folds": ("cross-validation folds", dict(type=int, metavar="K")),
     "reuse_model": ("the original tutorial's way: ONE model trained on across all folds, so folds 2..k are "
                     "scored on images it has trained on (for comparison only)", dict(action="store_true")),
@@ -103,13 +102,16 @@ TRAINING = ("epochs", "batch_size", "learning_rate", "scaling", "augment", "seed
 def add_flags(parser, names):
     """Add the flags of these settings, with the dataclass's defaults; --data and --limit after "seed"."""
     for name in names:
-        text, options = FLAGS[name]
-        default = DEFAULTS[name]
-        if "{default}" in text:
-            text = text.format(default=f"default: {default}")
-        elif options.get("action") != "store_true" and "(default" not in text:
-            text += f" (default: {default})"
-        parser.add_argument("--" + name.replace("_", "-"), default=default, help=text, **options)
+        if name in cli.FLAGS:
+            cli.add_flag(parser, name, default=DEFAULTS[name])
+        else:
+            text, options = FLAGS[name]
+            default = DEFAULTS[name]
+            if "{default}" in text:
+                text = text.format(default=f"default: {default}")
+            elif options.get("action") != "store_true" and "(default" not in text:
+                text += f" (default: {default})"
+            parser.add_argument("--" + name.replace("_", "-"), default=default, help=text, **options)
         if name == "seed":
             cli.add_data_args(parser)
 
@@ -142,9 +144,8 @@ def cv_parser(script, description, variants=None, threads_per_fold=1):
         parser.add_argument("--variant", choices=list(variants), default=next(iter(variants)),
                             help=f"which model (default: {next(iter(variants))})")
     add_flags(parser, ["folds"])
-    parser.add_argument("--out", metavar="DIR",
-                        help=f"where scores.json and the plots go (default: results/{script[:-3]}, "
-                             "with a suffix per setting changed, e.g. -center, -lr0.001, -reuse)")
+    cli.add_flag(parser, "out", default_text=f"results/{script[:-3]}, with a suffix per setting changed, "
+                                             "e.g. -center, -lr0.001, -reuse")
     parser.add_argument("--show", action="store_true", help="also open the plots in windows")
     add_flags(parser, ["reuse_model"])
     parser.add_argument("--resume", action="store_true",

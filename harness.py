@@ -246,8 +246,7 @@ def main(argv=None):
     parser = cli.parser_for("harness.py", "Section 1 of the tutorial: load MNIST, print its shapes and save "
                             "the first nine training images as a 3x3 grid")
     cli.add_data_args(parser)
-    parser.add_argument("--out", default=os.path.join("results", "dataset"), metavar="DIR",
-                        help="where first_nine.png goes (default: results/dataset)")
+    cli.add_flag(parser, "out", default=os.path.join("results", "dataset"))
     parser.add_argument("--show", action="store_true", help="also open the plot in a window")
     args = parser.parse_args(argv)
     cli.positive(parser, args, "limit")

@@ -339,8 +339,7 @@ def serve(model, host, port):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="predict_web.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to use (default: final_model.h5)")
+    cli.add_flag(parser, "model")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 for any free port)")

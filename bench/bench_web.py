@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bench import sheet_digits
+from plumbing import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDS = 5  # rounds per measurement, alternating between the servers
@@ -95,7 +96,8 @@ def measure(servers, body, clients, requests):
         for _ in range(ROUNDS):
             for name, (_, host, port) in servers.items():
                 start = time.perf_counter()
-                latencies[name] += pool.map(lambda _: timed_post(host, port, body), range(requests // ROUNDS))
+                latencies[name] += pool.map(timed_post, [host] * (requests // ROUNDS), [port] * (requests // ROUNDS),
+                                            [body] * (requests // ROUNDS))
                 elapsed[name] += time.perf_counter() - start
     return {name: {"req_per_s": round(len(ms) / elapsed[name], 1),
                    "median_ms": round(1000 * statistics.median(ms), 1),
@@ -104,8 +106,7 @@ def measure(servers, body, clients, requests):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.bench_web", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to serve (default: final_model.h5)")
+    cli.add_flag(parser, "model")
     parser.add_argument("--requests", type=int, default=100, metavar="N",
                         help="requests per measurement and server (default: 100)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8], metavar="C",
