@@ -31,6 +31,7 @@ from PIL import Image
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
+import network_view
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 # The page's own files, by URL path: nothing else on disk is ever served.
@@ -119,30 +120,6 @@ read_numbers = getattr(handwriting, "read_numbers", stand_in_read_numbers)
 # ---- end of the stand-in
 
 
-# ---- STAND-IN until helper "visualize" lands its functions: gradient saliency and the first
-# convolutional layer's feature maps.
-def stand_in_saliency(model, image):
-    import tensorflow as tf
-    from scipy import ndimage
-    x = tf.constant(image[None, :, :, None])
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        probs = model(x, training=False)
-        score = probs[0, int(tf.argmax(probs[0]))]
-    saliency = ndimage.gaussian_filter(np.abs(tape.gradient(score, x).numpy()[0, :, :, 0]), 1)
-    return saliency / max(saliency.max(), 1e-12)
-
-
-def stand_in_first_layer_maps(model, image):
-    import keras
-    while not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers):
-        model = next(layer for layer in model.layers if isinstance(layer, keras.Model))  # an ensemble's member
-    layer = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
-    maps = keras.Model(model.inputs, layer.output).predict_on_batch(image[None, :, :, None])[0]
-    return layer.name, np.asarray(maps)
-# ---- end of the stand-in
-
-
 def heat_rgba(saliency):
     """Saliency in [0, 1] as a see-through heat map: transparent where 0, opaque orange-yellow at 1."""
     rgba = np.empty(saliency.shape + (4,))
@@ -152,13 +129,15 @@ def heat_rgba(saliency):
 
 
 def explain_digit(model, image):
-    """What the network saw in one 28x28 digit: the pixels behind its answer, as a heat map to lay
-    over the input, and the first convolutional layer's feature maps (one scale: 0 black, the
-    layer's largest white)."""
-    layer, maps = stand_in_first_layer_maps(model, image)
+    """What the network saw in one 28x28 digit: the pixels behind its answer (network_view's saliency,
+    an ensemble's mean), as a heat map to lay over the input, and the first convolutional layer's
+    feature maps (an ensemble's first member's; one scale: 0 black, the layer's largest white)."""
+    image = image.reshape(28, 28, 1)
+    layer = network_view.first_conv(model).name  # an ensemble's: its first member's
+    maps = network_view.feature_maps(model, image)[layer]
     top = max(float(maps.max()), 1e-12)
-    return {"saliency": png_data_url(heat_rgba(stand_in_saliency(model, image)), "RGBA"),
-            "feature_maps": {"layer": layer, "shape": list(maps.shape),
+    return {"saliency": png_data_url(heat_rgba(network_view.saliency(model, image)), "RGBA"),
+            "feature_maps": {"layer": layer, "members": len(network_view.members(model)), "shape": list(maps.shape),
                              "maps": [png_data_url(maps[:, :, i] / top) for i in range(maps.shape[-1])]}}
 
 

@@ -302,7 +302,8 @@ function showExplain() {
   $("seen").src = answer.inputs[selected];
   $("saliency").src = saliency;
   const [h, w, n] = maps.shape;
-  $("maps-caption").textContent = `layer ${maps.layer}: ${n} maps of ${w}x${h}, one per filter; ` +
+  const member = maps.members > 1 ? ` of the first of the ensemble's ${maps.members} models` : "";
+  $("maps-caption").textContent = `layer ${maps.layer}${member}: ${n} maps of ${w}x${h}, one per filter; ` +
     "white where the filter responds most strongly (one scale for all)";
   $("maps").replaceChildren(...maps.maps.map((url, k) => {
     const img = document.createElement("img");
