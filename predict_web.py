@@ -15,7 +15,6 @@ Errors are {"error": "one line"} with a 4xx status.
 import argparse
 import base64
 import binascii
-import dataclasses
 import io
 import json
 import os
@@ -79,43 +78,29 @@ def png_data_url(pixels, mode="L"):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-# ---- STAND-IN until helpers "numbers" and "numbers-bench" land handwriting.find_digits and
-# handwriting.read_numbers (the shared contract): one candidate, the whole image through to_mnist.
-@dataclasses.dataclass(frozen=True)
-class StandInCandidate:
-    image: np.ndarray
-    box: tuple
-    line: int = 0
-
-
-def stand_in_find_digits(gray):
-    try:
-        image = handwriting.to_mnist(gray)
-    except UserError:  # "no digit found (blank image)"
-        return []
-    ys, xs = np.nonzero(gray < 0.5)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 1, 1)
-    return [StandInCandidate(image, box)]
-
-
+# ---- STAND-IN until helper "numbers-bench" lands handwriting.read_numbers (the shared contract):
+# every candidate read, none unsure.
 def stand_in_read_numbers(model, grays, top_k=None):
     answers = []
     for gray in grays:
-        candidates = stand_in_find_digits(gray)
+        candidates = handwriting.find_digits(gray)
         if not candidates:
             answers.append({"number": "", "digits": []})
             continue
         probs = np.asarray(model.predict_on_batch(np.stack([c.image for c in candidates])[..., None]))
         digits = [{"digit": int(np.argmax(p)), "probability": round(float(p.max()), 6), "box": list(c.box),
                    "probabilities": [round(float(q), 6) for q in p]} for c, p in zip(candidates, probs)]
-        answer = {"number": "".join(str(d["digit"]) for d in digits), "digits": digits}
+        lines = [""] * (candidates[-1].line + 1)
+        for c, d in zip(candidates, digits):
+            lines[c.line] += str(d["digit"])
+        answer = {"number": " ".join(lines), "digits": digits}
         if len(digits) == 1:
             answer.update(digit=digits[0]["digit"], probability=digits[0]["probability"])
         answers.append(answer)
     return answers
 
 
-find_digits = getattr(handwriting, "find_digits", stand_in_find_digits)
+find_digits = handwriting.find_digits
 read_numbers = getattr(handwriting, "read_numbers", stand_in_read_numbers)
 # ---- end of the stand-in
 
