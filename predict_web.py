@@ -80,18 +80,17 @@ def png_data_url(pixels, mode="L"):
 
 # ---- STAND-IN until helper "numbers-bench" lands handwriting.read_numbers (the shared contract):
 # every candidate read, none unsure.
-def stand_in_read_numbers(model, grays, top_k=None):
+def stand_in_read_numbers(model, grays, top_k=None, candidates=None):
     answers = []
-    for gray in grays:
-        candidates = handwriting.find_digits(gray)
-        if not candidates:
+    for found in candidates or [handwriting.find_digits(gray) for gray in grays]:
+        if not found:
             answers.append({"number": "", "digits": []})
             continue
-        probs = np.asarray(model.predict_on_batch(np.stack([c.image for c in candidates])[..., None]))
+        probs = np.asarray(model.predict_on_batch(np.stack([c.image for c in found])[..., None]))
         digits = [{"digit": int(np.argmax(p)), "probability": round(float(p.max()), 6), "box": list(c.box),
-                   "probabilities": [round(float(q), 6) for q in p]} for c, p in zip(candidates, probs)]
-        lines = [""] * (candidates[-1].line + 1)
-        for c, d in zip(candidates, digits):
+                   "probabilities": [round(float(q), 6) for q in p]} for c, p in zip(found, probs)]
+        lines = [""] * (found[-1].line + 1)
+        for c, d in zip(found, digits):
             lines[c.line] += str(d["digit"])
         answer = {"number": " ".join(lines), "digits": digits}
         if len(digits) == 1:
@@ -100,7 +99,6 @@ def stand_in_read_numbers(model, grays, top_k=None):
     return answers
 
 
-find_digits = handwriting.find_digits
 read_numbers = getattr(handwriting, "read_numbers", stand_in_read_numbers)
 # ---- end of the stand-in
 
@@ -131,9 +129,9 @@ def predict(model, model_lock, image_bytes, explain=False):
     what the page shows: the image's size, the 28x28 input of each digit and, when asked, what the
     network saw in each (saliency and the first layer's feature maps)."""
     gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
+    candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
-        answer = read_numbers(model, [gray])[0]
-    candidates = find_digits(gray)
+        answer = read_numbers(model, [gray], candidates=[candidates])[0]
     answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in candidates])
     if explain:
         with model_lock:

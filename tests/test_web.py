@@ -130,7 +130,7 @@ def gray_of(image_bytes):
 def own_answer(model, image_bytes):
     """The number reader's own answer for an image file's bytes, and its digits' 28x28 inputs."""
     gray = gray_of(image_bytes)
-    return predict_web.read_numbers(model, [gray])[0], [c.image for c in predict_web.find_digits(gray)]
+    return predict_web.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
 
 
 def without_extras(answer):
