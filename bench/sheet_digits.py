@@ -180,14 +180,15 @@ def photograph(sheet, box, rng, long_side=800):
     left, top, dw, dh = box
     portrait = rng.random() < 0.5
     w, h = (long_side * 3 // 4, long_side) if portrait else (long_side, long_side * 3 // 4)
-    close_up = rng.random() < 0.15
+    sh, sw = sheet.shape[:2]
+    close_up = rng.random() < 0.15 and dw + 100 < min(sw, sh * w / h)  # a close-up holds all the writing
     cluttered = rng.random() < 0.4
     sheet_img = Image.fromarray((sheet * 255).astype(np.uint8))
-    sw, sh = sheet_img.size
     if close_up:  # the sheet fills the frame: a crop of it, a little rotated
         photo = sheet_img.rotate(rng.uniform(-5, 5), Image.BICUBIC, expand=False, fillcolor=tuple(
             int(c) for c in sheet[sh // 2, 5] * 255))
-        crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75))))
+        crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75)),
+                             -(-(dw + 101) * h // w)))  # wide enough for a long number
         crop_w = min(sw, int(crop_h * w / h))
         margin = 50  # the digit stays in the frame, whatever the small rotation did to it
         x0 = int(rng.uniform(max(0, left + dw + margin - crop_w), max(0, min(left - margin, sw - crop_w)) + 1))
