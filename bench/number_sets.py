@@ -191,7 +191,7 @@ def skimage_photo(name):
 
 def non_digit_images(count, rng):
     """[(image, kind)]: every sample photo once, then blank and ruled sheets, scribbles and letters in turn."""
-    out = [(skimage_photo(name), f"photo: skimage.data.{name}") for name in PHOTOS]
+    out = [(skimage_photo(name), f"photo: skimage.data.{name}") for name in PHOTOS[:count]]
     makers = [("blank", blank), ("scribble", scribble), ("letters", letters)]
     i = 0
     while len(out) < count:
