@@ -30,6 +30,7 @@ from PIL import Image
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
+import handwriting.reading
 import network_view
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
@@ -78,29 +79,6 @@ def png_data_url(pixels, mode="L"):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-# ---- STAND-IN until helper "numbers-bench" lands handwriting.read_numbers (the shared contract):
-# every candidate read, none unsure.
-def stand_in_read_numbers(model, grays, top_k=None, candidates=None):
-    answers = []
-    for found in candidates or [handwriting.find_digits(gray) for gray in grays]:
-        if not found:
-            answers.append({"number": "", "digits": []})
-            continue
-        probs = np.asarray(model.predict_on_batch(np.stack([c.image for c in found])[..., None]))
-        digits = [{"digit": int(np.argmax(p)), "probability": round(float(p.max()), 6), "box": list(c.box),
-                   "probabilities": [round(float(q), 6) for q in p]} for c, p in zip(found, probs)]
-        lines = [""] * (found[-1].line + 1)
-        for c, d in zip(found, digits):
-            lines[c.line] += str(d["digit"])
-        answer = {"number": " ".join(lines), "digits": digits}
-        if len(digits) == 1:
-            answer.update(digit=digits[0]["digit"], probability=digits[0]["probability"])
-        answers.append(answer)
-    return answers
-
-
-read_numbers = getattr(handwriting, "read_numbers", stand_in_read_numbers)
-# ---- end of the stand-in
 
 
 def heat_rgba(saliency):
@@ -131,7 +109,7 @@ def predict(model, model_lock, image_bytes, explain=False):
     gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
     candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
-        answer = read_numbers(model, [gray], candidates=[candidates])[0]
+        answer = handwriting.reading.read_numbers(model, [gray], candidates=[candidates])[0]
     answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in candidates])
     if explain:
         with model_lock:

@@ -48,7 +48,7 @@ def drawn_digit_png():
 def number_photo_jpeg(number="2026", seed=0):
     """An 800x600 photo of `number` in ballpoint on a white sheet lying on a plain desk."""
     rng = np.random.default_rng(seed)
-    inks = [sheet_digits.draw_digit(int(d), rng)[0] for d in number]
+    inks = [sheet_digits.draw_digit(int(d), rng, pen_ratio=0.08)[0] for d in number]  # one pen
     height = max(ink.shape[0] for ink in inks)
     gap = np.zeros((height, 40))
     row = [np.pad(ink, ((0, height - ink.shape[0]), (0, 0))) for ink in inks]

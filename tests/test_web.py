@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 
 from plumbing import files
 import handwriting
+import handwriting.reading
 import network_view
 import predict_web
 from bench.bench_web import number_photo_jpeg
@@ -130,7 +131,7 @@ def gray_of(image_bytes):
 def own_answer(model, image_bytes):
     """The number reader's own answer for an image file's bytes, and its digits' 28x28 inputs."""
     gray = gray_of(image_bytes)
-    return predict_web.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
+    return handwriting.reading.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
 
 
 def without_extras(answer):
@@ -284,7 +285,6 @@ def test_bad_query_is_a_json_400(server, query, words):
 
 
 def test_body_over_the_limit_is_refused_before_it_is_read(server):
-    import predict_web
     too_big = predict_web.MAX_BODY_BYTES + 1
     start = time.monotonic()
     # claims more than the limit, sends 64 KB of it, and waits for the answer
