@@ -145,7 +145,11 @@ upload.addEventListener("change", () => {
   const type = file.type.startsWith("image/") ? file.type : "application/octet-stream";
   ask(async () => ({body: file, type, from: file.name}));
 });
-photo.addEventListener("error", () => { photo.hidden = true; }); // a file the browser cannot show
+photo.addEventListener("error", () => { // a file the browser cannot show (the server may still read it)
+  if (!photo.getAttribute("src")) return;
+  showPad();
+  boxes.replaceChildren(); // boxes on nothing they belong to
+});
 
 explainToggle.addEventListener("change", () => {
   if (explainToggle.checked && lastRequest && answer && !answer.explain) ask(lastRequest);
@@ -254,6 +258,7 @@ function show(reply, from) {
   $("number").classList.toggle("none", reply.number === "");
   $("source").textContent = from ? `from ${from}` : "";
   const [width, height] = reply.size;
+  const framed = from ? !photo.hidden : true; // the boxes go on the image read, when it is shown
   reply.digits.forEach((d, i) => {
     const shown = d.digit === null ? "?" : String(d.digit);
     const li = document.createElement("li");
@@ -273,7 +278,7 @@ function show(reply, from) {
     box.style.height = `${100 * (b - t) / height}%`;
     box.addEventListener("pointerenter", () => select(i));
     box.addEventListener("click", () => select(i));
-    boxes.append(box);
+    if (framed) boxes.append(box);
   });
   boxes.classList.toggle("on-photo", !photo.hidden);
   select(Math.min(selected, reply.digits.length - 1));
