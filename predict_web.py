@@ -79,8 +79,6 @@ def png_data_url(pixels, mode="L"):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-
-
 def heat_rgba(saliency):
     """Saliency in [0, 1] as a see-through heat map: transparent where 0, opaque orange-yellow at 1."""
     rgba = np.empty(saliency.shape + (4,))
