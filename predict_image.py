@@ -22,9 +22,16 @@ from plumbing.cli import UserError
 from plumbing import cli
 from plumbing.files import load_model, save_figure
 
+# the default image, beside this script (so it is found from any folder)
+SAMPLE_IMAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_image.png")
+
 
 def load_image(path, raw=False):
-    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects."""
+    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects.
+
+    raw: the tutorial's load_image() (grayscale, resize to 28x28, scale to [0, 1]); otherwise the
+    handwriting package makes it look like an MNIST digit first.
+    """
     if not raw:
         return handwriting.read_digit(path)
     return handwriting.plain_resize(handwriting.open_image(path)).reshape(28, 28, 1)
@@ -47,8 +54,8 @@ def save_preprocessed(digits, titles, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="predict_image.py", description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="*", default=["sample_image.png"], metavar="IMAGE",
-                        help="image files or directories of images (default: sample_image.png)")
+    parser.add_argument("images", nargs="*", default=[SAMPLE_IMAGE], metavar="IMAGE",
+                        help="image files or directories of images (default: the sample_image.png beside this script)")
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="the model to use (default: final_model.h5)")
     parser.add_argument("--raw", action="store_true",
@@ -56,12 +63,14 @@ def main(argv=None):
     parser.add_argument("--top-k", type=int, metavar="K", help="show the K most likely digits with probabilities")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, digit, probability}")
     parser.add_argument("--show-preprocessed", metavar="FILE.png",
-                        help="save the 28x28 images the model sees (a grid for several images)")
+                        help="save the 28x28 images the model sees as a PNG image (a grid for several images)")
     args = parser.parse_args(argv)
     if args.top_k is not None and not 1 <= args.top_k <= 10:
         parser.error("--top-k must be between 1 and 10")
 
     def predict():
+        if args.show_preprocessed and not args.show_preprocessed.lower().endswith(".png"):
+            raise UserError(f"{args.show_preprocessed}: --show-preprocessed saves a PNG image: name it .png")
         files, errors = handwriting.expand_paths(args.images)
         for message in errors:
             print(f"predict_image.py: error: {message}", file=sys.stderr)

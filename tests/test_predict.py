@@ -268,7 +268,7 @@ def clean_seven():
 
 def test_sheet_on_a_desk_is_found_and_holds_the_digit():
     photo = on_desk(seven_sheet())
-    gray = pipeline.at_work_size(handwriting.grayscale(photo), pipeline.SHEET_SEARCH_SIZE)
+    gray = pipeline.at_work_size(handwriting.grayscale(photo), pipeline.PARAMS.sheet_search_size)
     sheet = pipeline.find_sheet(gray)
     assert sheet is not None
     scale = gray.shape[1] / photo.size[0]
@@ -321,10 +321,10 @@ def test_photo_stored_sideways_is_turned_by_its_exif_tag(orientation, tmp_path):
 def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
     """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
     test_images = np.load(mnist)["x_test"][:50] / 255.0
-    assert max(test_images.shape[1:]) < pipeline.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
+    assert max(test_images.shape[1:]) < pipeline.PARAMS.min_photo_size  # 28x28: never searched for a sheet
     big = np.kron(test_images, np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
     for image in big:
-        assert pipeline.find_sheet(pipeline.at_work_size(image, pipeline.SHEET_SEARCH_SIZE)) is None
+        assert pipeline.find_sheet(pipeline.at_work_size(image, pipeline.PARAMS.sheet_search_size)) is None
 
 
 @pytest.fixture(scope="module")
