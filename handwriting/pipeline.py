@@ -77,9 +77,10 @@ class Params:
     # Images under this long side are drawings or crops of one digit, never searched for a sheet (set by eye:
     # the web page's 280-pixel pad is searched, MNIST's 28 is not).
     min_photo_size: int = 200
-    # Sizes the sheet is searched at: its outline needs no more (128 was as good as 300 on the sheet set, faster).
+    # Sizes the sheet is searched at: its outline needs no more (searched at the 300-pixel work size before
+    # commit a6cc8e4 made it 128, for speed; set by eye).
     sheet_search_size: tuple = (64, 128)
-    # Gaussian sigma (search pixels) before Otsu's threshold, so paper grain does not break the sheet up.
+    # Gaussian sigma (search pixels) before Otsu's threshold, so paper grain does not break the sheet up; set by eye.
     sheet_smoothing: float = 1
     # Radius of the opening that cuts a pen or a mug touching the sheet at its narrow neck, a share of the
     # long side; set by eye on the sheet set's cluttered desks.
@@ -87,7 +88,8 @@ class Params:
     # The sheet covers this share of the image: under 5% it is not told from clutter (docs/own_images.md's
     # limit), over 97% the photo is all paper (a close-up, read as a whole).
     sheet_area: tuple = (0.05, 0.97)
-    # Mostly light inside (the ink is a small part of a sheet; a shadow may be larger), mostly dark outside.
+    # Mostly light inside (the ink is a small part of a sheet; a shadow may be larger), mostly dark outside;
+    # set by eye on the sheet set.
     sheet_light_inside: float = 0.8
     sheet_light_outside: float = 0.4
     # A surround with a median absolute deviation under this is a drawing's flat black, not a desk in a
@@ -99,37 +101,38 @@ class Params:
     # Paper at least this much lighter than the desk just outside it: a sheet's sharp edge, not a shadow's
     # soft one; set by eye on the sheet set and the tests' soft shadows.
     sheet_edge: float = 0.06
-    # Darker than this percentile of the desk, at the sheet's edge, is a bay of desk (beside a mug).
+    # Darker than this percentile of the desk, at the sheet's edge, is a bay of desk (beside a mug); set by eye.
     desk_percentile: float = 75
     # A sheet at least this share of the photo with no ink on it is a blank sheet; a smaller light region
     # with nothing on it is a light digit on a dark ground (MNIST's polarity); set by eye.
     blank_sheet_area: float = 0.2
     # Off the sheet goes the paper's shade nearby: a blur of the sheet's pixels, sigma this share of the long
-    # side; where the blurred mask is under paper_far (far from the sheet), the sheet's median.
+    # side; where the blurred mask is under paper_far (far from the sheet), the sheet's median; set by eye.
     paper_blur: Fraction = Fraction(1, 10)
     paper_far: float = 1e-3
 
     # -- flatten the light
     # The light's fall-off is fitted to the pixels under this quantile of the ink: the digit is a small
-    # part of a sheet, the rest is paper.
+    # part of a sheet, the rest is paper; set by eye.
     paper_quantile: float = 0.8
 
     # -- remove ruled lines
     # Candidate line pixels: over this share of the brightest ink, and thin (not kept by an opening of
-    # ruled_opening iterations: printed lines are thin, the digit's strokes may not be).
+    # ruled_opening iterations: printed lines are thin, the digit's strokes may not be); set by eye.
     ruled_ink: float = 0.25
     ruled_opening: int = 2
-    # skimage's probabilistic Hough transform: votes, and the gap (a share of the long side) a line may jump.
+    # skimage's probabilistic Hough transform: votes, and the gap (a share of the long side) a line may jump
+    # (1/30 until commit a6cc8e4 joined ruled lines across wider gaps); both set by eye on the sheet set.
     hough_threshold: int = 10
     ruled_gap: Fraction = Fraction(1, 15)
-    # At least this many parallel lines (within ruled_angle degrees) are ruling, not a digit's strokes.
+    # At least this many parallel lines (within ruled_angle degrees) are ruling, not a digit's strokes; set by eye.
     min_ruled_lines: int = 3
     ruled_angle: float = 4
     # Half the width of a ruled line, a share of the long side (at least 1 pixel); set by eye on the sheet set.
     ruled_half_width: Fraction = Fraction(1, 150)
 
     # -- find the ink
-    # Gaussian sigma (pixels) before taking the ink's peak, so one bright pixel of noise is not the peak.
+    # Gaussian sigma (pixels) before taking the ink's peak, so one bright pixel of noise is not the peak; set by eye.
     peak_smoothing: float = 0.7
     # Hysteresis, as in edge detection: connected pieces (8-neighbours) over `low` of the peak that hold
     # pixels over `high`; a quarter and a half of the darkest ink, set by eye on real_digits.
@@ -137,9 +140,10 @@ class Params:
     high: float = 0.5
 
     # -- keep the digit's strokes
-    # Pieces with at least this share of the strongest piece's pixels over `high`: the rest is texture.
+    # Pieces with at least this share of the strongest piece's pixels over `high`: the rest is texture; set by eye.
     strong_share: float = 0.1
-    # Near the main piece: touching its bounding box widened by this share of its longer side.
+    # Near the main piece: touching its bounding box widened by this share of its longer side; set by eye on the
+    # sheet set.
     near_main: Fraction = Fraction(1, 2)
     # The kept ink reaches this share of the long side (at least 1 pixel) round the kept pieces, and loses
     # the faint halo of texture under `halo` of the peak; set by eye.
@@ -149,7 +153,7 @@ class Params:
     # -- thicken
     # MNIST strokes are about a tenth of the digit's longest side (median 0.097 over 2,000 training digits,
     # with stroke_width on pixels over 0.5); much thinner strokes (pen on paper, 1-pixel drawings), under
-    # thicken_below of it, are thickened to it.
+    # thicken_below of it (set by eye), are thickened to it.
     mnist_stroke_ratio: float = 0.10
     thicken_below: float = 0.7
 
@@ -158,8 +162,8 @@ class Params:
     drawing: Kind = Kind("drawing", flatten_falloff=False, shade_window=Fraction(1, 3), shade_below_paper=True,
                          ruled_line_length=0.6, grain_blur=Fraction(0), above_grain=(0, 0), near_main_stroke=False)
     # A photo with no sheet found (a close-up that is all paper): its light falls off across it (the tests'
-    # uneven light), pencil grain is averaged over under a pixel of 28x28 (1/300 blurred a pen's 7; 1/450
-    # did not and kept faint pencil whole on the sheet set).
+    # uneven light); pencil grain is averaged over under a pixel of 28x28 (1/450, not 1/300, so a pen's 7
+    # stays as sharp: commit 4a01689; the pencil rows of docs/own_images.md measure the change).
     photo: Kind = Kind("photo", flatten_falloff=True, shade_window=Fraction(1, 3), shade_below_paper=True,
                        ruled_line_length=0.6, grain_blur=Fraction(1, 450), above_grain=(0, 0), near_main_stroke=False)
     # A sheet found on a desk: the digit is a fraction of it, so a narrower opening still spares its strokes
