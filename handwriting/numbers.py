@@ -14,7 +14,6 @@ flag, a 4 in two strokes, a 7's cross bar), the digits are put on lines
 (split_touching), and each digit is fitted into 28x28 as a single digit is.
 An image with one digit gives exactly what to_mnist gives.
 """
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,6 @@ from PIL import Image
 from scipy import ndimage, sparse
 
 from handwriting import pipeline
-from plumbing.cli import UserError
 
 
 @dataclass(frozen=True)
@@ -92,29 +90,34 @@ class Candidate:
 
 def find_digits(gray, params=NUMBER_PARAMS):
     """Every digit candidate in a grayscale image (float, [0, 1]), in reading order; [] when there is none."""
-    try:
-        pieces = ink_pieces(gray)
-    except UserError:
+    found = pipeline.ink_pieces(gray)
+    if found is None:
         return []
-    ink, labels, to_image = pieces.ink, pieces.labels, pieces.to_image
-    kept, boxes, typical = number_pieces(pieces, params)
+    image, labels = found.image, found.pieces
+
+    def to_image(box):
+        return found.frame.box_in_image(box[1], box[0], box[3], box[2])
+    kept, boxes, typical = number_pieces(found, off_the_sheet(gray, found), params)
     if not len(kept):
         return []
     angle = lean(labels, kept, boxes)
     if abs(angle) > params.deskew:
-        ink, labels, to_image = turned(ink, labels, to_image, angle)
+        image, labels, to_image = turned(image, labels, to_image, angle)
         slices = ndimage.find_objects(labels)
         kept = np.array([k for k in kept if k <= len(slices) and slices[k - 1] is not None])
         boxes = piece_boxes(slices, kept)
-    digits = reading_order(digit_groups(labels, kept, boxes, pieces.strong, typical, params), params)
+    digits = reading_order(digit_groups(labels, kept, boxes, found.strong, typical, params), params)
     digits = digits[:params.max_candidates]
     if len(digits) == 1:  # one digit: exactly as to_mnist reads it
-        return [Candidate(pipeline_digit(pieces), to_image(digits[0][1]), 0)]
-    every = np.zeros(labels.shape, bool)
+        digit = pipeline.fit_digit(*pipeline.crop_to_strokes(found.image, pipeline.keep_the_strokes(found)))
+        return [Candidate(digit, to_image(digits[0][1]), 0)]
+    masks = []
     for _, (top, left, bottom, right), mask in digits:
-        every[top:bottom, left:right] |= mask
-    grow = max(1, round(max(pieces.ink.shape) / 50))
-    return [Candidate(fit_digit(ink, box, mask, every, grow), to_image(box), n) for n, box, mask in digits]
+        masks.append(np.zeros(labels.shape, bool))
+        masks[-1][top:bottom, left:right] = mask
+    every = np.any(masks, axis=0)
+    return [Candidate(pipeline.fit_digit(*pipeline.crop_to_strokes(image * ~(every & ~full), full)), to_image(box), n)
+            for (n, box, _), full in zip(digits, masks)]
 
 
 def piece_boxes(slices, kept):
@@ -122,22 +125,23 @@ def piece_boxes(slices, kept):
                     int).reshape(-1, 4)
 
 
-def number_pieces(pieces, params=NUMBER_PARAMS):
-    """The pieces that may be digits, most inked first: their labels, boxes and the typical digit height."""
-    strong = pieces.strong
+def number_pieces(ink, off_sheet=None, params=NUMBER_PARAMS):
+    """The pieces of an Ink that may be digits, most inked first: their labels, boxes and the typical
+    digit height (off_sheet: where the desk or the sheet's edge is, on a sheet)."""
+    strong = ink.strong
     kept = 1 + np.flatnonzero(strong >= params.faint * strong.max())
     kept = kept[np.argsort(-strong[kept - 1], kind="stable")][:params.max_pieces]
-    boxes = piece_boxes(ndimage.find_objects(pieces.labels), kept)
+    boxes = piece_boxes(ndimage.find_objects(ink.pieces), kept)
     typical = typical_height(boxes, strong[kept - 1])
     big = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= params.speck * typical
     kept, boxes = kept[big], boxes[big]
     # a stroke's edges are sharp: most of its pixels are over the high threshold; a shadow's edge is a ramp
-    sharpness = np.array([strong[k - 1] / (pieces.labels[t:b, left:r] == k).sum()
+    sharpness = np.array([strong[k - 1] / (ink.pieces[t:b, left:r] == k).sum()
                           for k, (t, left, b, r) in zip(kept, boxes)])
     sharp = sharpness >= params.sharp * sharpness.max() if len(kept) else np.zeros(0, bool)
     kept, boxes = kept[sharp], boxes[sharp]
-    if pieces.on_sheet:
-        inside = np.array([pieces.off_sheet[top:bottom, left:right][pieces.labels[top:bottom, left:right] == k].mean()
+    if off_sheet is not None:
+        inside = np.array([off_sheet[top:bottom, left:right][ink.pieces[top:bottom, left:right] == k].mean()
                            <= params.sheet_edge for k, (top, left, bottom, right) in zip(kept, boxes)], bool)
         kept, boxes = kept[inside], boxes[inside]
         if len(kept):
@@ -299,113 +303,15 @@ def split_touching(mask, height, params=NUMBER_PARAMS):
             + [(c + start, c + stop) for start, stop in split_touching(mask[:, c:], height, params)])
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Until pipeline.py's steps are functions of their own, their code (caa491e's digit_from_paper) is repeated
-# here, unchanged, in ink_pieces / pieces_from_paper / pipeline_digit / fit_digit.
-
-@dataclass(frozen=True, eq=False)
-class Pieces:
-    ink: np.ndarray      # the ink at work size, in [0, 1]
-    labels: np.ndarray   # its labelled pieces (hysteresis low threshold, 8-connected)
-    strong: np.ndarray   # each piece's count of pixels over the high threshold
-    on_sheet: bool       # found on a sheet lying on a desk
-    off_sheet: object    # on a sheet: where the ink is off it or near its edge (bool array), else None
-    to_image: object     # (top, left, bottom, right) at work size -> (left, top, right, bottom) in the image
-
-
-def ink_pieces(gray):
-    """to_mnist's ink steps, up to the labelled pieces (raises UserError for no ink)."""
-    p = pipeline
-    sheet = p.find_sheet(p.at_work_size(gray, p.SHEET_SEARCH_SIZE)) if max(gray.shape) >= p.MIN_PHOTO_SIZE else None
-    if sheet is not None:
-        rows, cols = np.nonzero(sheet)
-        fy, fx = gray.shape[0] / sheet.shape[0], gray.shape[1] / sheet.shape[1]
-        top, left = int(rows.min() * fy), int(cols.min() * fx)
-        height, width = int(np.ceil((rows.max() + 1) * fy)) - top, int(np.ceil((cols.max() + 1) * fx)) - left
-        try:
-            work = p.paper_only(gray, sheet)
-            pieces = pieces_from_paper(work, gray.shape, (top, left), (height, width), on_sheet=True, photo=True)
-            sheet = sheet[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-            sheet = np.asarray(Image.fromarray(sheet).resize(work.shape[::-1], Image.NEAREST))
-            pad = (pieces.ink.shape[0] - work.shape[0]) // 2
-            edge = ndimage.binary_dilation(np.pad(~sheet, pad, constant_values=True), iterations=max(work.shape) // 40)
-            return dataclasses.replace(pieces, off_sheet=edge)
-        except UserError:
-            if sheet.mean() >= p.BLANK_SHEET_AREA:
-                raise
-    photo = max(gray.shape) >= p.MIN_PHOTO_SIZE
-    return pieces_from_paper(p.at_work_size(gray), gray.shape, (0, 0), gray.shape, photo=photo)
-
-
-def pieces_from_paper(gray, image_shape, origin, extent, on_sheet=False, photo=False):
-    p = pipeline
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    ink = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
-    if photo:
-        ink = p.flatten_shading(ink)
-    paper = np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
-    pad = max(ink.shape) // 8
-    scale = gray.shape[0] / extent[0], gray.shape[1] / extent[1]
-    ink = np.pad(ink, pad, constant_values=paper)
-    window, ceiling = (max(ink.shape) // 8, np.inf) if on_sheet else (max(ink.shape) // 3, paper)
-    ink -= np.minimum(ndimage.grey_opening(ink, size=max(3, window)), ceiling)
-    ink = p.remove_ruled_lines(ink, 0.4 if on_sheet else 0.6)
-    if photo:
-        ink = ndimage.gaussian_filter(ink, max(ink.shape) / 450)
-    peak = ndimage.gaussian_filter(ink, 0.7).max()
-    if peak < p.MIN_CONTRAST:
-        raise UserError("no digit found (blank image)")
-    grain = 1.4826 * np.median(np.abs(ink - np.median(ink))) / peak
-    ink = np.clip(ink / peak, 0, 1)
-    low, high = (max(0.25, 3 * grain), max(0.5, 5 * grain)) if on_sheet else (0.25, 0.5)
-    labels, n = ndimage.label(ink > low, structure=np.ones((3, 3)))
-    strong = ndimage.sum_labels(ink > high, labels, index=np.arange(1, n + 1))
-    if not strong.any():
-        raise UserError("no digit found (blank image)")
-
-    def to_image(box):
-        (top, bottom), (left, right) = (np.clip(np.round((np.asarray(box[i::2]) - pad) / scale[i] + origin[i]), 0,
-                                                image_shape[i]).astype(int) for i in (0, 1))
-        return int(left), int(top), int(right), int(bottom)
-    return Pieces(ink, labels, strong, on_sheet, None, to_image)
-
-
-def pipeline_digit(pieces):
-    """digit_from_paper's choice of the digit's pieces and its fitting: to_mnist's 28x28 for one digit."""
-    labels, strong = pieces.labels, pieces.strong
-    kept = 1 + np.flatnonzero(strong >= 0.1 * strong.max())
-    if pieces.on_sheet:
-        kept = kept[pipeline.near_the_main_piece(labels, kept, 1 + np.argmax(strong))]
-    keep = np.isin(labels, kept)
-    return fit_digit(pieces.ink, (0, 0) + keep.shape, keep, keep, max(1, round(max(keep.shape) / 50)))
-
-
-def fit_digit(ink, box, keep, every, grow):
-    """One digit's ink (its mask `keep` at `box` in the ink, widened by `grow`, without other digits' strokes
-    in `every`) cropped, thickened to MNIST's strokes, fitted into 20x20 and centred by mass in 28x28."""
-    top, left, bottom, right = box
-    region = slice(max(0, top - grow), bottom + grow), slice(max(0, left - grow), right + grow)
-    mask = np.zeros(ink[region].shape, bool)
-    mask[top - region[0].start:bottom - region[0].start, left - region[1].start:right - region[1].start] = keep
-    others = every[region] & ~mask
-    ink = ink[region] * (ndimage.binary_dilation(mask, iterations=grow) & ~others)
-    ink = np.clip((ink - 0.15) / 0.85, 0, 1)
-    ys, xs = np.nonzero(mask)
-    ink, keep = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1], mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    long_side = max(ink.shape)
-    target, width = pipeline.MNIST_STROKE_RATIO * long_side, pipeline.stroke_width(keep)
-    if width < 0.7 * target:
-        radius = (target - width) / 2
-        r = int(np.ceil(radius))
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-        ink = ndimage.grey_dilation(ink, footprint=yy ** 2 + xx ** 2 <= radius ** 2 + 0.5)
-    bh, bw = ink.shape
-    size = (max(1, round(bw * 20 / long_side)), max(1, round(bh * 20 / long_side)))
-    box = np.asarray(Image.fromarray(ink.astype(np.float32), "F").resize(size, Image.LANCZOS), np.float64)
-    box = np.clip(box / max(box.max(), 1e-6), 0, 1)
-    cy, cx = ndimage.center_of_mass(box)
-    top = int(np.clip(round(13.5 - cy), 0, 28 - box.shape[0]))
-    left = int(np.clip(round(13.5 - cx), 0, 28 - box.shape[1]))
-    digit = np.zeros((28, 28), np.float32)
-    digit[top:top + box.shape[0], left:left + box.shape[1]] = box
-    return digit
+def off_the_sheet(gray, ink, params=pipeline.PARAMS):
+    """For ink found on a sheet on a desk: where its image is off the sheet or within 1/40 of the image of
+    its edge (the sheet found again, as ink_pieces found it); else None."""
+    if ink.kind.name != "sheet":
+        return None
+    sheet = pipeline.find_sheet(pipeline.at_work_size(gray, params.sheet_search_size), params)
+    rows, cols = np.nonzero(sheet)
+    margin = ink.frame.margin
+    shape = ink.image.shape[1] - 2 * margin, ink.image.shape[0] - 2 * margin
+    sheet = np.asarray(Image.fromarray(sheet[rows.min():rows.max() + 1, cols.min():cols.max() + 1]).resize(
+        shape, Image.NEAREST))
+    return ndimage.binary_dilation(np.pad(~sheet, margin, constant_values=True), iterations=max(shape) // 40)
