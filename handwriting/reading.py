@@ -14,6 +14,9 @@ letters, a cat). docs/own_images.md gives what this costs and buys, measured.
 import dataclasses
 
 import numpy as np
+from scipy import ndimage
+
+from handwriting.pipeline import stroke_width
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,10 +26,15 @@ class Decision:
     min_probability: float = 0.5
     # Every member of an ensemble must read the same digit (no member's vote against the others'): ...
     members_agree: bool = True
+    # Ink no digit has, in the 28x28 image's pixels over 0.5 (as MNIST's strokes are measured, pipeline.py):
+    # more loops than an 8's two (MNIST's test set: 1 digit in 3,000 has 3) ...
+    max_holes: int = 2
+    # ... or strokes wider than this many pixels (MNIST's test set at most 4.7, load_digits at 112x112 5.4): a blob
+    max_stroke_width: float = 6.0
     # An image is no digit when more than this share of its candidates are unsure: ...
     max_unsure_share: float = 0.5
-    # ... or when it has more candidates than this (the longest number people write on one sheet, and some): ...
-    max_candidates: int = 40
+    # ... or when it has more candidates than this (two lines of ten digits): a page of text or a texture
+    max_candidates: int = 20
 
 
 DECISION = Decision()
@@ -52,8 +60,20 @@ def predict(model, images):
     return outputs.mean(axis=0), outputs
 
 
+def holes(mask):
+    """How many loops a binary image's ink closes: pieces of background (4-connected, over a pixel) but the outside."""
+    background, _ = ndimage.label(~np.pad(mask, 1))
+    return int((np.bincount(background.ravel())[1:] >= 2).sum()) - 1
+
+
+def looks_like_a_digit(image, decision=DECISION):
+    """Whether a candidate's 28x28 ink has a digit's shape: at most an 8's loops, strokes no wider than MNIST's."""
+    ink = np.asarray(image).reshape(28, 28) > 0.5
+    return holes(ink) <= decision.max_holes and stroke_width(ink) <= decision.max_stroke_width
+
+
 def is_sure(probabilities, member_probabilities, decision=DECISION):
-    """Whether a candidate's reading is sure: one candidate's (10,) mean and (members, 10) probabilities."""
+    """Whether the model is sure of a candidate: its (10,) mean probabilities and (members, 10) members'."""
     digit = int(np.argmax(probabilities))
     if probabilities[digit] < decision.min_probability:
         return False
@@ -72,8 +92,8 @@ def digit_entry(candidate, probabilities, sure, top_k=None):
 
 def answer(candidates, probabilities, member_probabilities, top_k=None, decision=DECISION):
     """One image's answer from its candidates and their probabilities (n, 10) and members' (members, n, 10)."""
-    sure = [is_sure(p, probabilities_of_members, decision)
-            for p, probabilities_of_members in zip(probabilities, member_probabilities.transpose(1, 0, 2))]
+    sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, decision)
+            for c, p, members in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2))]
     if (not candidates or len(candidates) > decision.max_candidates
             or sure.count(False) > decision.max_unsure_share * len(candidates)):
         return {"number": "", "digits": []}

@@ -115,3 +115,26 @@ def test_number_sets_are_seeded(tmp_path):
         header, *rows = f.read().splitlines()
     assert header == "file,label,kind" and len(rows) == 3
     assert all(row.split(",")[1].replace(" ", "").isdigit() for row in rows)
+
+
+def ring(image, centre, radius, width=1.5):
+    yy, xx = np.mgrid[:28, :28]
+    distance = np.hypot(yy - centre[0], xx - centre[1])
+    image[np.abs(distance - radius) <= width / 2] = 1.0
+    return image
+
+
+def test_an_eight_has_a_digits_shape_and_three_loops_do_not():
+    eight = ring(ring(np.zeros((28, 28), np.float32), (9, 14), 4), (19, 14), 5)
+    assert reading.holes(eight > 0.5) == 2 and reading.looks_like_a_digit(eight)
+    three_loops = ring(eight.copy(), (14, 5), 3)
+    assert reading.holes(three_loops > 0.5) == 3 and not reading.looks_like_a_digit(three_loops)
+
+
+def test_a_blob_is_not_a_digit_whatever_the_model_says():
+    blob = np.zeros((28, 28), np.float32)
+    blob[4:24, 6:22] = 1.0  # strokes 16 pixels wide
+    assert not reading.looks_like_a_digit(blob)
+    candidates = [Candidate(blob, (0, 0, 16, 20), 0)]
+    assert reading.answer(candidates, np.asarray([sure(0, 0.999)]), np.asarray([[sure(0, 0.999)]])) == {
+        "number": "", "digits": []}
