@@ -15,15 +15,10 @@ from plumbing.cli import UserError
 import handwriting
 import predict_image
 from handwriting import pipeline
+import pinned_digits
+from drawings import (SHEET_CORNERS, draw_seven, grainy_pencil_seven, on_desk, seven_sheet, sheet_digits,
+                      under_uneven_light)
 from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
-
-
-def draw_seven(size=(200, 200), box=(40, 30, 160, 170), width=12, ink=0, paper=255, mode="L"):
-    """A '7' drawn with a pen: a top bar and a slanted stem."""
-    img = Image.new(mode, size, paper)
-    x0, y0, x1, y1 = box
-    ImageDraw.Draw(img).line([(x0, y0), (x1, y0), (x0 + (x1 - x0) // 3, y1)], fill=ink, width=width)
-    return img
 
 
 def mnist_like(img):
@@ -250,43 +245,6 @@ def test_atomic_preprocessed_grid_not_left_half_written(small_model, tmp_path):
 
 # ---------------------------------------------------------------- photos of a sheet on a desk
 
-def load_sheet_digits():
-    """bench/ is a folder of scripts, not a package: load bench/sheet_digits.py by its path."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("sheet_digits", os.path.join(REPO, "bench", "sheet_digits.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sheet_digits = load_sheet_digits()
-
-
-SHEET_CORNERS = [(170, 60), (450, 90), (430, 440), (150, 400)]  # where on_desk lays the sheet's corners
-
-
-def on_desk(sheet, size=(640, 480), desk=70):
-    """A grayscale sheet (PIL "L") laid in perspective on a darker desk; returns the photo."""
-    w, h = sheet.size
-    coefficients = sheet_digits.perspective_coefficients([(0, 0), (w, 0), (w, h), (0, h)], SHEET_CORNERS)
-    rng = np.random.default_rng(0)
-    grain = np.clip(desk + rng.normal(0, 6, size[::-1]), 0, 255).astype(np.uint8)
-    warped = sheet.transform(size, Image.PERSPECTIVE, coefficients, Image.BILINEAR)
-    mask = Image.new("L", sheet.size, 255).transform(size, Image.PERSPECTIVE, coefficients, Image.BILINEAR)
-    return Image.composite(warped, Image.fromarray(grain), mask)
-
-
-def seven_sheet(ink=30, paper=225, width=8, ruled=None):
-    """A 300x400 sheet with a small 7 on it (box 110..190 x 150..260), and ruled lines of shade `ruled`."""
-    sheet = Image.new("L", (300, 400), paper)
-    draw = ImageDraw.Draw(sheet)
-    if ruled is not None:
-        for y in range(30, 400, 28):
-            draw.line([(0, y), (300, y)], fill=ruled, width=2)
-    draw.line([(110, 150), (190, 150), (137, 260)], fill=ink, width=width)
-    return sheet
-
-
 def sheet_digit_box():
     """Where seven_sheet's 7 lands in on_desk's photo: the perspective map of its box's corners."""
     coefficients = sheet_digits.perspective_coefficients(SHEET_CORNERS, [(0, 0), (300, 0), (300, 400), (0, 400)])
@@ -406,24 +364,31 @@ def test_web_reads_sheet_photos_as_the_command_line_does(sheet_photos):
         np.testing.assert_array_equal(from_bytes, predict_image.load_image(path))
 
 
-def grainy_pencil_seven(paper=170):
-    """seven_sheet's 7 in faint, grainy pencil: graphite covers 60-100% of each pixel of the stroke."""
-    rng = np.random.default_rng(2)
-    stroke = np.asarray(seven_sheet(ink=0, paper=255, width=6), np.float64) < 128
-    strength = 0.35 * rng.uniform(0.6, 1.0, stroke.shape)  # a light hand: 35% of the way to graphite grey
-    return Image.fromarray(np.uint8(paper * (1 - 0.65 * strength * stroke)))
-
-
 @pytest.mark.parametrize("close_up", [False, True])
 def test_faint_grainy_pencil_under_uneven_light_is_the_digit(close_up):
     """Faint pencil under light falling off across the photo: on a sheet on a desk, and in a
     close-up that is all paper (no desk, so no sheet is found), the 7, not the shading's edge."""
     sheet = grainy_pencil_seven()
     photo = sheet.resize((480, 640)) if close_up else on_desk(sheet)
-    photo = np.asarray(photo, np.float64) / 255
-    yy, xx = np.mgrid[0:1:photo.shape[0] * 1j, 0:1:photo.shape[1] * 1j]
-    photo = np.clip(photo * (1 - 0.4 * (xx + yy) / 2) + np.random.default_rng(3).normal(0, 0.01, photo.shape), 0, 1)
-    digit = handwriting.to_mnist(photo)
+    digit = handwriting.to_mnist(under_uneven_light(photo))
     assert_looks_like_mnist(digit)
     assert (digit > 0.5).mean() < 0.25  # a stroke, not a lit rectangle or wedge of shading
     assert best_correlation(digit, clean_seven()) > 0.8
+
+
+# ---------------------------------------------------------------- the same digits as before the package
+
+
+def test_pinned_images_give_the_pinned_digits():
+    """tests/pinned_digits.npz: what commit caa491e gave for drawings, sheet photos and load_digits renders."""
+    pins = np.load(pinned_digits.PINS)
+    images = pinned_digits.inputs()
+    assert list(images) == list(pins["names"])
+    for name, image, sha256, expected in zip(pins["names"], images.values(), pins["sha256"], pins["digits"]):
+        assert pinned_digits.sha256(image) == sha256, f"{name}: the input itself changed; the pin says nothing"
+        digit = pinned_digits.read(image, handwriting.read_digit_bytes, handwriting.to_mnist)
+        np.testing.assert_allclose(digit, expected, atol=1e-5, err_msg=name)
+    assert list(pinned_digits.blank_inputs()) == list(pins["blank_names"])
+    for name, image in pinned_digits.blank_inputs().items():
+        with pytest.raises(UserError, match="no digit found"):
+            handwriting.read_digit_bytes(image, name)
