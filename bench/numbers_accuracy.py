@@ -18,6 +18,7 @@ where the label's digit is met by a "?" (all of them for "no digit").
 """
 import argparse
 import csv
+import dataclasses
 import datetime
 import difflib
 import os
@@ -33,6 +34,18 @@ from handwriting import reading
 from plumbing import cli, files
 from plumbing.progress import cpu_name
 
+# The decision as it is, and with one of its settings changed: what each costs and buys.
+DECISIONS = [("as it is", reading.DECISION)] + [
+    (label, dataclasses.replace(reading.DECISION, **change)) for label, change in [
+        ("no decision: every candidate is a digit", dict(min_probability=0, max_holes=99, max_stroke_width=99,
+                                                          max_unsure_share=1, max_candidates=10 ** 6)),
+        ("no ink-shape checks", dict(max_holes=99, max_stroke_width=99)),
+        ("min_probability 0.5", dict(min_probability=0.5)),
+        ("min_probability 0.8", dict(min_probability=0.8)),
+        ("min_probability 0.9", dict(min_probability=0.9)),
+        ("members_agree", dict(members_agree=True)),
+        ("max_unsure_share 0 (any ? is no digit)", dict(max_unsure_share=0)),
+    ]]
 SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 
 
@@ -128,15 +141,28 @@ def main(argv=None):
         print(f"{cpu_name()}, {os.cpu_count()} cores; {datetime.date.today().isoformat()}\n")
         print("| images | model | count | numbers read exactly | digits read right | digits wrongly ? or no digit "
               "| non-digits answered no digit |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        predicted = {}  # (model, set) -> probabilities of all the set's candidates
         for name, rows, candidates, by_kind in sets:
             for path, model in models.items():
-                answers = reading.read_candidates(model, candidates)
+                predicted[path, name] = reading.predict_candidates(model, candidates)
+                answers = reading.answers(candidates, *predicted[path, name])
                 print(table_row(name, os.path.basename(path), tally(rows, answers)), flush=True)
                 kinds = sorted({kind_of(k) for _, _, k in rows}) if by_kind else []
                 for kind in kinds if len(kinds) > 1 else []:
                     picked = [i for i, (_, _, k) in enumerate(rows) if kind_of(k) == kind]
                     t = tally([rows[i] for i in picked], [answers[i] for i in picked])
                     print(table_row(f"… {kind}", os.path.basename(path), t))
+        print("\nThe decision's trade-off (handwriting/reading.py's Decision, one setting changed at a time):\n")
+        print("| model | decision | " + " | ".join(name.split(" (")[0] for name, *_ in sets) + " |\n| --- | --- |"
+              + " ---: |" * len(sets))
+        for path in models:
+            for label, decision in DECISIONS:
+                cells = []
+                for name, rows, candidates, _ in sets:
+                    t = tally(rows, reading.answers(candidates, *predicted[path, name], decision=decision))
+                    cells.append(share(t["no_digit"], t["non_digits"]) if t["non_digits"] else
+                                 f"{share(t['exact'], t['images'])}, ? {t['unsure']}")
+                print(f"| {os.path.basename(path)} | {label} | " + " | ".join(cells) + " |", flush=True)
 
     cli.run(measure, "python -m bench.numbers_accuracy")
 

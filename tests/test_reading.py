@@ -1,5 +1,6 @@
 """handwriting.reading: the decision (digit, "?" or no digit) on synthetic probabilities, the JSON answer, one batch."""
 import collections
+import dataclasses
 import hashlib
 import os
 
@@ -78,11 +79,13 @@ def test_no_candidates_is_no_digit():
     assert answer_for(np.zeros((0, 10))) == {"number": "", "digits": []}
 
 
-def test_members_that_disagree_make_a_digit_unsure():
+def test_members_that_disagree_make_a_digit_unsure_when_asked():
     members = [[sure(4), sure(1)], [sure(4), sure(1)], [sure(4, 0.6), sure(7, 0.6)]]
     mean = np.mean(members, axis=0)
-    assert reading.is_sure(mean[0], np.asarray(members)[:, 0])
-    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1])
+    agreeing = dataclasses.replace(reading.DECISION, members_agree=True)
+    assert reading.is_sure(mean[0], np.asarray(members)[:, 0], agreeing)
+    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1], agreeing)
+    assert reading.is_sure(mean[1], np.asarray(members)[:, 1])  # by default the mean alone decides
 
 
 def test_lines_are_joined_with_one_space():
