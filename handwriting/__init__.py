@@ -9,9 +9,11 @@ MNIST's (pipeline.py, step by step as docs/own_images.md lists them).
 from handwriting.decode import IMAGE_EXTENSIONS, expand_paths, grayscale, open_image, open_image_bytes, plain_resize
 from handwriting.pipeline import stroke_width, to_mnist
 from handwriting.numbers import Candidate, find_digits
+from handwriting.reading import read_numbers
 
 __all__ = ["Candidate", "IMAGE_EXTENSIONS", "expand_paths", "find_digits", "grayscale", "open_image",
-           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "stroke_width", "to_mnist"]
+           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "read_numbers", "stroke_width",
+           "to_mnist"]
 
 
 def read_digit(path):
