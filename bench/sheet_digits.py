@@ -56,23 +56,28 @@ def style_name(digit, style):
     return names.get(digit, [""])[style]
 
 
-def draw_digit(digit, rng, height=200, style=None):
-    """A handwritten-looking digit as ink coverage in [0, 1] (float array), and its style index.
-
-    The strokes are jittered, the digit slanted, rotated and narrowed at random,
-    drawn with a pen between 3% and 14% of the digit's height wide.
-    """
+def draw_digit(digit, rng, height=200, style=None, pen_ratio=None):
+    """A handwritten-looking digit as ink coverage in [0, 1] (float array), and its style index."""
     styles = TEMPLATES[digit]
     style = int(rng.integers(len(styles))) if style is None else style
+    return draw_strokes(styles[style], rng, height, pen_ratio), style
+
+
+def draw_strokes(strokes, rng, height=200, pen_ratio=None):
+    """Pen strokes in a box 1 wide and 1 high (TEMPLATES' layout) as ink coverage in [0, 1], cropped to the ink.
+
+    The strokes are jittered, the glyph slanted, rotated and narrowed at random,
+    drawn with a pen between 3% and 14% of its height wide (or pen_ratio of it).
+    """
     width_ratio = rng.uniform(0.55, 0.85)
     slant, angle = rng.uniform(-0.3, 0.2), np.radians(rng.uniform(-8, 8))
-    pen = max(1, round(height * rng.uniform(0.03, 0.14)))
+    pen = max(1, round(height * (rng.uniform(0.03, 0.14) if pen_ratio is None else pen_ratio)))
     rotate = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     margin = pen + height // 4
     size = height + 2 * margin
     canvas = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(canvas)
-    for stroke in styles[style]:
+    for stroke in strokes:
         wobble = rng.normal(0, 0.025, (len(stroke), 2))
         if len(stroke) > 4:  # curves wobble smoothly, not point by point
             wobble = ndimage.gaussian_filter1d(wobble, 3, axis=0, mode="nearest") * 2.5
@@ -82,7 +87,7 @@ def draw_digit(digit, rng, height=200, style=None):
         draw.line([tuple(q) for q in p], fill=255, width=pen, joint="curve")
     ink = np.asarray(canvas, np.float64) / 255
     ys, xs = np.nonzero(ink)
-    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1], style
+    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
 def perspective_coefficients(src, dst):
@@ -161,17 +166,29 @@ def sheet_photo(digit, rng, long_side=800, style=None):
     paper_shade = rng.uniform(0.6, 0.8) if pen == "pencil" and rng.random() < 0.6 else rng.uniform(0.8, 0.97)
     ruled = rng.random() < 0.35
     digit_ink, style = draw_digit(digit, rng, style=style)
-    sheet, (left, top, dw, dh) = make_sheet(digit_ink, rng, pen, paper_shade, ruled)
+    sheet, box = make_sheet(digit_ink, rng, pen, paper_shade, ruled)
+    img, where = photograph(sheet, box, rng, long_side)
+    description = f"{pen} on {'grey' if paper_shade < 0.8 else 'white'}{' ruled' if ruled else ''} paper, {where}"
+    if style_name(digit, style):
+        description += f", {style_name(digit, style)}"
+    return img, description
+
+
+def photograph(sheet, box, rng, long_side=800):
+    """A photo (PIL RGB image) of a sheet (make_sheet's) whose writing is in box (left, top, width, height):
+    a close-up or the sheet in perspective on a desk, under uneven light; and where it was taken."""
+    left, top, dw, dh = box
     portrait = rng.random() < 0.5
     w, h = (long_side * 3 // 4, long_side) if portrait else (long_side, long_side * 3 // 4)
-    close_up = rng.random() < 0.15
+    sh, sw = sheet.shape[:2]
+    close_up = rng.random() < 0.15 and dw + 100 < min(sw, sh * w / h)  # a close-up holds all the writing
     cluttered = rng.random() < 0.4
     sheet_img = Image.fromarray((sheet * 255).astype(np.uint8))
-    sw, sh = sheet_img.size
     if close_up:  # the sheet fills the frame: a crop of it, a little rotated
         photo = sheet_img.rotate(rng.uniform(-5, 5), Image.BICUBIC, expand=False, fillcolor=tuple(
             int(c) for c in sheet[sh // 2, 5] * 255))
-        crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75))))
+        crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75)),
+                             -(-(dw + 101) * h // w)))  # wide enough for a long number
         crop_w = min(sw, int(crop_h * w / h))
         margin = 50  # the digit stays in the frame, whatever the small rotation did to it
         x0 = int(rng.uniform(max(0, left + dw + margin - crop_w), max(0, min(left - margin, sw - crop_w)) + 1))
@@ -204,10 +221,7 @@ def sheet_photo(digit, rng, long_side=800, style=None):
         light = ndimage.gaussian_filter(light, 15)
     rgb = rgb * light[..., None] + rng.normal(0, 0.012, rgb.shape)
     img = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
-    description = f"{pen} on {'grey' if paper_shade < 0.8 else 'white'}{' ruled' if ruled else ''} paper, {where}"
-    if style_name(digit, style):
-        description += f", {style_name(digit, style)}"
-    return img, description
+    return img, where
 
 
 def jpeg_bytes(img, orientation=1):

@@ -12,10 +12,12 @@ from handwriting.decode import IMAGE_EXTENSIONS, expand_paths, grayscale, open_i
 from handwriting.pipeline import (PARAMS, Frame, Ink, Kind, NoDigit, Params, crop_to_strokes, fit_digit, ink_pieces,
                                   keep_the_strokes, stroke_width, to_mnist)
 from handwriting.numbers import Candidate, find_digits
+from handwriting.reading import read_numbers
 
 __all__ = ["Candidate", "IMAGE_EXTENSIONS", "PARAMS", "Frame", "Ink", "Kind", "NoDigit", "Params", "crop_to_strokes",
            "expand_paths", "find_digits", "fit_digit", "grayscale", "ink_pieces", "keep_the_strokes", "open_image",
-           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "stroke_width", "to_mnist"]
+           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "read_numbers", "stroke_width",
+           "to_mnist"]
 
 
 def read_digit(path):

@@ -1,0 +1,149 @@
+"""Read each image's digit candidates with a model, all in one batch: a number, a "?" for an unsure digit, or no digit.
+
+    answers = handwriting.read_numbers(model, [handwriting.grayscale(handwriting.open_image(p)) for p in paths])
+    answers[0]["number"]     # "2026", "20?6", "45 78", or "" for no digit
+
+A candidate (handwriting.find_digits) is read as a digit when the model is
+sure of it: its most likely digit has at least MIN_PROBABILITY and, for a
+model that averages members (final_model_ensemble.h5), every member reads the
+same digit. Otherwise it is unsure, shown as "?". An image is "no digit" when
+it has no candidate, more than a number's worth of them (a photo's texture
+cut into pieces), or when most of its candidates are unsure (a scribble,
+letters, a cat). docs/own_images.md gives what this costs and buys, measured.
+"""
+import dataclasses
+
+import numpy as np
+from scipy import ndimage
+
+from handwriting.pipeline import stroke_width
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """When a candidate is a digit, unsure ("?"), and when an image has no digit. Measured as each line says."""
+    # The most likely digit's probability below which it is unsure. The recommended model reads every digit of
+    # ../shared/real_digits at 0.44 or more (gimp2_7.png: 0.44) and rejects 1 of load_digits' 1,797 right ones at 0.4
+    # (14 at 0.5, 205 at 0.8): a higher threshold turns more non-digits into "no digit" but costs real digits.
+    min_probability: float = 0.4
+    # Also unsure when an ensemble's members read different digits: off, it costs 145 of load_digits' 1,797 and
+    # ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 24 more of bench/number_sets.py's 120 non-digits.
+    members_agree: bool = False
+    # Ink no digit has, in the 28x28 image's pixels over 0.5 (as MNIST's strokes are measured, pipeline.py):
+    # more loops than an 8's two (MNIST's test set: 1 digit in 3,000 has 3) ...
+    max_holes: int = 2
+    # ... or strokes wider than this many pixels (MNIST's test set at most 4.7, load_digits at 112x112 5.4): a blob,
+    # a dot (a tap on the web page's pad, scaled to 20 pixels like any digit), a sheet's shadow
+    max_stroke_width: float = 6.0
+    # An image is no digit when more than this share of its candidates are unsure ...
+    max_unsure_share: float = 0.5
+    # ... or when it has more candidates than this (two lines of ten digits): a page of text, a texture
+    max_candidates: int = 20
+
+
+DECISION = Decision()
+
+
+def member_models(model):
+    """The member models of a model that averages them (bench/flag_ones.py ensemble), or [] for a single model."""
+    import keras
+
+    return [layer for layer in getattr(model, "layers", []) if isinstance(layer, keras.Model)]
+
+
+def predict(model, images):
+    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10): one pass over the batch.
+
+    A single model is its own only member.
+    """
+    members = member_models(model)
+    if len(members) < 2:
+        probabilities = np.asarray(model(images, training=False), np.float64)
+        return probabilities, probabilities[None]
+    outputs = np.stack([np.asarray(member(images, training=False), np.float64) for member in members])
+    return outputs.mean(axis=0), outputs
+
+
+def holes(mask):
+    """How many loops a binary image's ink closes: pieces of background (4-connected, over a pixel) but the outside."""
+    background, _ = ndimage.label(~np.pad(mask, 1))
+    return int((np.bincount(background.ravel())[1:] >= 2).sum()) - 1
+
+
+def looks_like_a_digit(image, decision=DECISION):
+    """Whether a candidate's 28x28 ink has a digit's shape: at most an 8's loops, strokes no wider than MNIST's."""
+    ink = np.asarray(image).reshape(28, 28) > 0.5
+    return holes(ink) <= decision.max_holes and stroke_width(ink) <= decision.max_stroke_width
+
+
+def is_sure(probabilities, member_probabilities, decision=DECISION):
+    """Whether the model is sure of a candidate: its (10,) mean probabilities and (members, 10) members'."""
+    digit = int(np.argmax(probabilities))
+    if probabilities[digit] < decision.min_probability:
+        return False
+    return not decision.members_agree or bool(np.all(member_probabilities.argmax(axis=1) == digit))
+
+
+def digit_entry(candidate, probabilities, sure, top_k=None):
+    """One digit's answer: digit (None when unsure), probability, box, probabilities (and top_k when asked)."""
+    order = np.argsort(probabilities)[::-1]
+    entry = {"digit": int(order[0]) if sure else None, "probability": round(float(probabilities[order[0]]), 6),
+             "box": [int(v) for v in candidate.box], "probabilities": [round(float(p), 6) for p in probabilities]}
+    if top_k:
+        entry["top_k"] = [{"digit": int(d), "probability": round(float(probabilities[d]), 6)} for d in order[:top_k]]
+    return entry
+
+
+def answer(candidates, probabilities, member_probabilities, top_k=None, decision=DECISION):
+    """One image's answer from its candidates and their probabilities (n, 10) and members' (members, n, 10)."""
+    sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, decision)
+            for c, p, members in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2))]
+    if (not candidates or len(candidates) > decision.max_candidates
+            or sure.count(False) > decision.max_unsure_share * len(candidates)):
+        return {"number": "", "digits": []}
+    digits = [digit_entry(c, p, s, top_k) for c, p, s in zip(candidates, probabilities, sure)]
+    number = ""
+    for i, (candidate, entry) in enumerate(zip(candidates, digits)):
+        if i and candidate.line != candidates[i - 1].line:
+            number += " "
+        number += "?" if entry["digit"] is None else str(entry["digit"])
+    result = {"number": number, "digits": digits}
+    if len(digits) == 1:  # the keys of a single digit's answer, as before numbers were read
+        result.update({key: digits[0][key] for key in ("digit", "probability", "top_k") if key in digits[0]})
+    return result
+
+
+def read_candidates(model, candidates_per_image, top_k=None, decision=DECISION):
+    """read_numbers() for candidates already found: a list (one per image) of lists of Candidates."""
+    probabilities, members = predict_candidates(model, candidates_per_image)
+    return answers(candidates_per_image, probabilities, members, top_k, decision)
+
+
+def predict_candidates(model, candidates_per_image):
+    """predict() for all the images' candidates in one batch: (n, 10) and (members, n, 10), n all candidates."""
+    flat = [c for candidates in candidates_per_image for c in candidates]
+    if not flat:
+        return np.zeros((0, 10)), np.zeros((1, 0, 10))
+    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]))
+
+
+def answers(candidates_per_image, probabilities, members, top_k=None, decision=DECISION):
+    """Each image's answer(), from predict_candidates()' probabilities of all the images' candidates."""
+    out, start = [], 0
+    for candidates in candidates_per_image:
+        end = start + len(candidates)
+        out.append(answer(candidates, probabilities[start:end], members[:, start:end], top_k, decision))
+        start = end
+    return out
+
+
+def read_numbers(model, grays, top_k=None, candidates=None, decision=DECISION):
+    """Each grayscale image (float in [0, 1]) -> its answer: {"number", "digits", ...} (the module's docstring).
+
+    `candidates`: find_digits() of each image when the caller has it already (the web page shows them too).
+    """
+    if candidates is None:
+        from handwriting.numbers import find_digits
+
+        candidates = [find_digits(gray) for gray in grays]
+    return read_candidates(model, candidates, top_k, decision)

@@ -1,0 +1,143 @@
+"""handwriting.reading: the decision (digit, "?" or no digit) on synthetic probabilities, the JSON answer, one batch."""
+import collections
+import dataclasses
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+from handwriting import reading
+
+# find_digits' Candidate, as far as reading uses it
+Candidate = collections.namedtuple("Candidate", "image box line")
+
+
+def sure(digit, p=0.98):
+    """Ten probabilities: `digit` at p, the rest shared out."""
+    out = np.full(10, (1 - p) / 9)
+    out[digit] = p
+    return out
+
+
+FLAT = np.full(10, 0.1)
+
+
+class StubModel:
+    """A model that answers each 28x28 image with the probabilities its first pixel indexes, and counts its calls."""
+
+    def __init__(self, table):
+        self.table, self.calls, self.batch_sizes = np.asarray(table, np.float32), 0, []
+
+    def __call__(self, images, training=False):
+        self.calls += 1
+        self.batch_sizes.append(len(images))
+        return self.table[np.asarray(images)[:, 0, 0, 0].round().astype(int)]
+
+
+def candidate(index, line=0, left=0):
+    image = np.zeros((28, 28), np.float32)
+    image[0, 0] = index  # which row of the stub's table it answers
+    return Candidate(image, (left, 0, left + 10, 20), line)
+
+
+def answer_for(rows, lines=None, members=None, top_k=None):
+    """reading.answer() for candidates whose mean probabilities are `rows` (members: (m, n, 10), default one)."""
+    rows = np.asarray(rows, np.float64)
+    lines = lines or [0] * len(rows)
+    candidates = [candidate(i, line, 20 * i) for i, line in enumerate(lines)]
+    return reading.answer(candidates, rows, rows[None] if members is None else np.asarray(members), top_k)
+
+
+def test_a_confident_digit_is_read_and_keeps_the_single_digit_keys():
+    result = answer_for([sure(7, 0.99)], top_k=3)
+    assert result["number"] == "7"
+    assert result["digit"] == 7 and result["probability"] == pytest.approx(0.99)
+    assert [t["digit"] for t in result["top_k"]][0] == 7 and len(result["top_k"]) == 3
+    (entry,) = result["digits"]
+    assert set(entry) == {"digit", "probability", "box", "probabilities", "top_k"}
+    assert entry["box"] == [0, 0, 10, 20] and len(entry["probabilities"]) == 10
+
+
+def test_an_unsure_digit_is_a_question_mark_in_a_number():
+    result = answer_for([sure(2), sure(0), FLAT, sure(6)])
+    assert result["number"] == "20?6"
+    assert [d["digit"] for d in result["digits"]] == [2, 0, None, 6]
+    assert result["digits"][2]["probability"] == pytest.approx(0.1)
+    assert "digit" not in result and "probability" not in result  # four digits: no single-digit keys
+
+
+def test_a_single_flat_candidate_is_no_digit():
+    assert answer_for([FLAT]) == {"number": "", "digits": []}
+
+
+def test_mostly_unsure_candidates_are_no_digit():
+    assert answer_for([FLAT, FLAT, sure(3)])["number"] == ""
+
+
+def test_no_candidates_is_no_digit():
+    assert answer_for(np.zeros((0, 10))) == {"number": "", "digits": []}
+
+
+def test_members_that_disagree_make_a_digit_unsure_when_asked():
+    members = [[sure(4), sure(1)], [sure(4), sure(1)], [sure(4, 0.6), sure(7, 0.6)]]
+    mean = np.mean(members, axis=0)
+    agreeing = dataclasses.replace(reading.DECISION, members_agree=True)
+    assert reading.is_sure(mean[0], np.asarray(members)[:, 0], agreeing)
+    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1], agreeing)
+    assert reading.is_sure(mean[1], np.asarray(members)[:, 1])  # by default the mean alone decides
+
+
+def test_lines_are_joined_with_one_space():
+    assert answer_for([sure(4), sure(5), sure(7), sure(8)], lines=[0, 0, 1, 1])["number"] == "45 78"
+
+
+def test_all_candidates_of_all_images_go_to_the_model_in_one_batch():
+    model = StubModel([sure(1), sure(5), FLAT])
+    answers = reading.read_numbers(model, [None, None, None],
+                                   candidates=[[candidate(0), candidate(1, left=20)], [], [candidate(1)]])
+    assert model.calls == 1 and model.batch_sizes == [3]
+    assert [a["number"] for a in answers] == ["15", "", "5"]
+    assert answers[2]["digit"] == 5 and "digit" not in answers[0]
+
+
+def test_number_sets_are_seeded(tmp_path):
+    from bench import number_sets
+
+    def digest(folder):
+        return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+                for name in sorted(os.listdir(folder))}
+
+    first = number_sets.write_sets(str(tmp_path / "a"), numbers=3, non_digits=2, seed=3)
+    second = number_sets.write_sets(str(tmp_path / "b"), numbers=3, non_digits=2, seed=3)
+    assert [len(digest(folder)) for folder in first] == [4, 3]  # 3 numbers, 2 non-digits, and labels.csv
+    assert [digest(folder) for folder in first] == [digest(folder) for folder in second]
+    other = number_sets.write_sets(str(tmp_path / "c"), numbers=3, non_digits=2, seed=4)
+    assert digest(first[0]) != digest(other[0])
+    with open(os.path.join(first[0], "labels.csv")) as f:
+        header, *rows = f.read().splitlines()
+    assert header == "file,label,kind" and len(rows) == 3
+    assert all(row.split(",")[1].replace(" ", "").isdigit() for row in rows)
+
+
+def ring(image, centre, radius, width=1.5):
+    yy, xx = np.mgrid[:28, :28]
+    distance = np.hypot(yy - centre[0], xx - centre[1])
+    image[np.abs(distance - radius) <= width / 2] = 1.0
+    return image
+
+
+def test_an_eight_has_a_digits_shape_and_three_loops_do_not():
+    eight = ring(ring(np.zeros((28, 28), np.float32), (9, 14), 4), (19, 14), 5)
+    assert reading.holes(eight > 0.5) == 2 and reading.looks_like_a_digit(eight)
+    three_loops = ring(eight.copy(), (14, 5), 3)
+    assert reading.holes(three_loops > 0.5) == 3 and not reading.looks_like_a_digit(three_loops)
+
+
+def test_a_blob_is_not_a_digit_whatever_the_model_says():
+    blob = np.zeros((28, 28), np.float32)
+    blob[4:24, 6:22] = 1.0  # strokes 16 pixels wide
+    assert not reading.looks_like_a_digit(blob)
+    candidates = [Candidate(blob, (0, 0, 16, 20), 0)]
+    assert reading.answer(candidates, np.asarray([sure(0, 0.999)]), np.asarray([[sure(0, 0.999)]])) == {
+        "number": "", "digits": []}
