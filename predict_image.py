@@ -1,13 +1,15 @@
-"""Stage 6: predict the digit in an image (or many) with the saved final model.
+"""Stage 6: predict the digit in an image (or many) with the saved final model; a number is read whole.
 
     python predict_image.py                      # sample_image.png -> prints 7
+    python predict_image.py my_number.jpg        # -> 2026 (lines read top to bottom: 45 78)
     python predict_image.py my_digit.jpg photos/ --top-k 3
 
 Real photos and drawings do not look like MNIST digits (white ink on black,
-fitted into 20x20 and centred by mass in 28x28), so each image is first made
-to look like one by the handwriting package, following how MNIST itself was
-made; --raw keeps the tutorial's plain grayscale + resize instead.
-docs/own_images.md has the details.
+fitted into 20x20 and centred by mass in 28x28), so each digit found in an
+image is first made to look like one by the handwriting package, following
+how MNIST itself was made; a digit the model is unsure of prints as ?, and an
+image without one prints "no digit". --raw keeps the tutorial's plain
+grayscale + resize of the whole image instead. docs/own_images.md has the details.
 """
 import argparse
 import json
@@ -22,9 +24,16 @@ from plumbing.cli import UserError
 from plumbing import cli
 from plumbing.files import load_model, save_figure
 
+# the default image, beside this script (so it is found from any folder)
+SAMPLE_IMAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_image.png")
+
 
 def load_image(path, raw=False):
-    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects."""
+    """One image file -> a (28, 28, 1) float32 array in [0, 1], as the model expects.
+
+    raw: the tutorial's load_image() (grayscale, resize to 28x28, scale to [0, 1]); otherwise the
+    handwriting package makes it look like an MNIST digit first.
+    """
     if not raw:
         return handwriting.read_digit(path)
     return handwriting.plain_resize(handwriting.open_image(path)).reshape(28, 28, 1)
@@ -45,62 +54,103 @@ def save_preprocessed(digits, titles, path):
     save_figure(fig, path)
 
 
+def read_images(paths, raw):
+    """Image files (directories read for their images) -> (paths read, their images, error lines), each
+    error reported on stderr as it comes: a bad file does not stop the others. The images are the
+    28x28 digits with --raw, else grayscale arrays (handwriting.grayscale) to find digits in."""
+    files, errors = handwriting.expand_paths(paths)
+    for message in errors:
+        print(f"predict_image.py: error: {message}", file=sys.stderr)
+    loaded, images = [], []
+    for path in files:
+        try:
+            images.append(load_image(path, raw) if raw else handwriting.grayscale(handwriting.open_image(path)))
+            loaded.append(path)
+        except UserError as e:
+            errors.append(str(e))
+            print(f"predict_image.py: error: {e}", file=sys.stderr)
+    return loaded, images, errors
+
+
+def raw_answers(model, digits, top_k=None):
+    """The tutorial's reading, one digit per image: {digit, probability (, top_k)} each."""
+    probs = model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+    results = []
+    for p in probs:
+        order = np.argsort(-p)[:top_k or 1]
+        results.append({"digit": int(order[0]), "probability": round(float(p[order[0]]), 6)})
+        if top_k:
+            results[-1]["top_k"] = [{"digit": int(d), "probability": round(float(p[d]), 6)} for d in order]
+    return results
+
+
+def guesses(answer):
+    """A digit's answer as text: "7 (p=0.998)", or its top_k, "7 (p=0.998), 1 (p=0.001)"."""
+    return ", ".join(f"{t['digit']} (p={t['probability']:.3f})" for t in answer.get("top_k", [answer]))
+
+
+def answer_text(answer, top_k=None):
+    """One image's answer as printed: the number ("2026", "20?6", "no digit"); one digit as before numbers
+    were read (the digit alone, or its guesses with --top-k); several with --top-k, each digit's guesses."""
+    if "number" in answer and not answer["number"]:
+        return "no digit"
+    if "digits" not in answer or len(answer["digits"]) == 1:
+        return guesses(answer) if top_k else str(answer["number"] if "number" in answer else answer["digit"])
+    if not top_k:
+        return answer["number"]
+    return answer["number"] + "  (" + " | ".join(guesses(d) for d in answer["digits"]) + ")"
+
+
+def report(paths, answers, single, top_k=None, as_json=False):
+    """Print each answer: alone for a single image (the tutorial's output), else path: answer; or as JSON."""
+    if as_json:
+        print(json.dumps([{"path": path, **answer} for path, answer in zip(paths, answers)], indent=1))
+        return
+    for path, answer in zip(paths, answers):
+        text = answer_text(answer, top_k)
+        print(text if single else f"{path}: {text}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="predict_image.py", description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="*", default=["sample_image.png"], metavar="IMAGE",
-                        help="image files or directories of images (default: sample_image.png)")
+    parser.add_argument("images", nargs="*", default=[SAMPLE_IMAGE], metavar="IMAGE",
+                        help="image files or directories of images (default: the sample_image.png beside this script)")
     cli.add_flag(parser, "model")
     parser.add_argument("--raw", action="store_true",
                         help="the tutorial's preprocessing only: grayscale and resize to 28x28")
     parser.add_argument("--top-k", type=int, metavar="K", help="show the K most likely digits with probabilities")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {path, digit, probability}")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON list of {path, number, digits (each: digit, probability, box, ...)}, "
+                             "and for one digit also its digit and probability")
     parser.add_argument("--show-preprocessed", metavar="FILE.png",
-                        help="save the 28x28 images the model sees (a grid for several images)")
+                        help="save the 28x28 images the model sees as a PNG image (a grid for several images)")
     args = parser.parse_args(argv)
     if args.top_k is not None and not 1 <= args.top_k <= 10:
         parser.error("--top-k must be between 1 and 10")
 
     def predict():
-        files, errors = handwriting.expand_paths(args.images)
-        for message in errors:
-            print(f"predict_image.py: error: {message}", file=sys.stderr)
-        loaded, digits = [], []
-        for path in files:
-            try:
-                digits.append(load_image(path, args.raw))
-                loaded.append(path)
-            except UserError as e:
-                errors.append(str(e))
-                print(f"predict_image.py: error: {e}", file=sys.stderr)
+        if args.show_preprocessed and not args.show_preprocessed.lower().endswith(".png"):
+            raise UserError(f"{args.show_preprocessed}: --show-preprocessed saves a PNG image: name it .png")
+        loaded, images, errors = read_images(args.images, args.raw)
         if loaded:
             model = load_model(args.model)
-            # predict the class
-            probs = model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
-            report(loaded, probs, single=len(args.images) == 1 and len(files) == 1 and os.path.isfile(args.images[0]))
+            # predict the class: with --raw one digit per image, else every digit found, all in one batch
+            if args.raw:
+                answers, digits = raw_answers(model, images, args.top_k), [[image] for image in images]
+            else:
+                candidates = [handwriting.find_digits(gray) for gray in images]
+                answers = handwriting.read_numbers(model, images, args.top_k, candidates)
+                digits = [[c.image.reshape(28, 28, 1) for c in found] for found in candidates]
+            single = len(args.images) == 1 and os.path.isfile(args.images[0])
+            report(loaded, answers, single, args.top_k, args.json)
             if args.show_preprocessed:
-                titles = [f"{os.path.basename(p)[:14]}: {int(np.argmax(q))}" for p, q in zip(loaded, probs)]
-                save_preprocessed(digits, titles, args.show_preprocessed)
+                shown = [(digit, f"{os.path.basename(path)[:14]}: {'?' if entry['digit'] is None else entry['digit']}")
+                         for path, found, answer in zip(loaded, digits, answers)
+                         for digit, entry in zip(found, answer.get("digits", [answer]))]
+                if shown:
+                    save_preprocessed(*zip(*shown), args.show_preprocessed)
         if errors:
             sys.exit(1)
-
-    def report(paths, probs, single):
-        k = args.top_k or 1
-        results = []
-        for path, p in zip(paths, probs):
-            order = np.argsort(-p)[:k]
-            results.append({"path": path, "digit": int(order[0]), "probability": round(float(p[order[0]]), 6)})
-            if args.top_k:
-                results[-1]["top_k"] = [{"digit": int(d), "probability": round(float(p[d]), 6)} for d in order]
-        if args.json:
-            print(json.dumps(results, indent=1))
-            return
-        for r in results:
-            if single and not args.top_k:
-                print(r["digit"])  # the tutorial's output: the digit alone
-                continue
-            guesses = ", ".join(f"{t['digit']} (p={t['probability']:.3f})"
-                                for t in r.get("top_k", [r]))
-            print(guesses if single else f"{r['path']}: {guesses}")
 
     cli.run(predict, "predict_image.py")
 

@@ -3,15 +3,21 @@
     import handwriting
     digit = handwriting.read_digit("my_digit.jpg")      # (28, 28, 1) float32 in [0, 1]
 
-decode opens the file (decode.py); the pipeline makes the digit look like
-MNIST's (pipeline.py, step by step as docs/own_images.md lists them).
+decode.py opens the file (first frame, EXIF orientation, 16-bit, Pillow's size limit) and
+makes it grayscale; pipeline.py makes the digit look like MNIST's, step by step as
+docs/own_images.md lists them. A blank image raises NoDigit (a UserError: one line, "no digit
+found"); a file that cannot be read, UserError.
 """
 from handwriting.decode import IMAGE_EXTENSIONS, expand_paths, grayscale, open_image, open_image_bytes, plain_resize
-from handwriting.pipeline import stroke_width, to_mnist
+from handwriting.pipeline import (PARAMS, Frame, Ink, Kind, NoDigit, Params, crop_to_strokes, fit_digit, ink_pieces,
+                                  keep_the_strokes, stroke_width, to_mnist)
 from handwriting.numbers import Candidate, find_digits
+from handwriting.reading import read_numbers
 
-__all__ = ["Candidate", "IMAGE_EXTENSIONS", "expand_paths", "find_digits", "grayscale", "open_image",
-           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "stroke_width", "to_mnist"]
+__all__ = ["Candidate", "IMAGE_EXTENSIONS", "PARAMS", "Frame", "Ink", "Kind", "NoDigit", "Params", "crop_to_strokes",
+           "expand_paths", "find_digits", "fit_digit", "grayscale", "ink_pieces", "keep_the_strokes", "open_image",
+           "open_image_bytes", "plain_resize", "read_digit", "read_digit_bytes", "read_numbers", "stroke_width",
+           "to_mnist"]
 
 
 def read_digit(path):

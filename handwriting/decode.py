@@ -1,4 +1,5 @@
-"""Reading image files: every failure a one-line UserError naming the file, then grayscale in [0, 1]."""
+"""Decoding image files: the first frame, in full, within Pillow's size limit, every failure a one-line
+UserError naming the file; then grayscale in [0, 1], EXIF orientation applied, 16-bit kept 16-bit."""
 import io
 import os
 import threading
@@ -6,6 +7,7 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps
+from skimage.util import img_as_float
 
 from plumbing.cli import UserError
 
@@ -44,7 +46,7 @@ def decode_image(source, name):
             img.load()  # decode now, so a truncated file fails here and not later
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UserError(f"{name}: image too large (over Pillow's limit of "
-                                f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
+                        f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
     except Image.UnidentifiedImageError:
         raise UserError(f"{name}: not an image file Pillow can read")
     except Exception as e:  # truncated data, broken chunks, bad headers...
@@ -65,8 +67,7 @@ def grayscale(img):
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         img = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    return np.asarray(img.convert("RGB").convert("L"), dtype=np.float64) / 255.0
-
+    return img_as_float(np.asarray(img.convert("RGB").convert("L")))
 
 
 def expand_paths(paths):

@@ -14,19 +14,31 @@ letters, a cat). docs/own_images.md gives what this costs and buys, measured.
 import dataclasses
 
 import numpy as np
+from scipy import ndimage
+
+from handwriting.pipeline import stroke_width
 
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
     """When a candidate is a digit, unsure ("?"), and when an image has no digit. Measured as each line says."""
-    # The most likely digit's probability below which it is unsure: ...
-    min_probability: float = 0.5
-    # Every member of an ensemble must read the same digit (no member's vote against the others'): ...
-    members_agree: bool = True
-    # An image is no digit when more than this share of its candidates are unsure: ...
+    # The most likely digit's probability below which it is unsure. The recommended model reads every digit of
+    # ../shared/real_digits at 0.44 or more (gimp2_7.png: 0.44) and rejects 1 of load_digits' 1,797 right ones at 0.4
+    # (14 at 0.5, 205 at 0.8): a higher threshold turns more non-digits into "no digit" but costs real digits.
+    min_probability: float = 0.4
+    # Also unsure when an ensemble's members read different digits: off, it costs 145 of load_digits' 1,797 and
+    # ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 24 more of bench/number_sets.py's 120 non-digits.
+    members_agree: bool = False
+    # Ink no digit has, in the 28x28 image's pixels over 0.5 (as MNIST's strokes are measured, pipeline.py):
+    # more loops than an 8's two (MNIST's test set: 1 digit in 3,000 has 3) ...
+    max_holes: int = 2
+    # ... or strokes wider than this many pixels (MNIST's test set at most 4.7, load_digits at 112x112 5.4): a blob,
+    # a dot (a tap on the web page's pad, scaled to 20 pixels like any digit), a sheet's shadow
+    max_stroke_width: float = 6.0
+    # An image is no digit when more than this share of its candidates are unsure ...
     max_unsure_share: float = 0.5
-    # ... or when it has more candidates than this (the longest number people write on one sheet, and some): ...
-    max_candidates: int = 40
+    # ... or when it has more candidates than this (two lines of ten digits): a page of text, a texture
+    max_candidates: int = 20
 
 
 DECISION = Decision()
@@ -52,8 +64,20 @@ def predict(model, images):
     return outputs.mean(axis=0), outputs
 
 
+def holes(mask):
+    """How many loops a binary image's ink closes: pieces of background (4-connected, over a pixel) but the outside."""
+    background, _ = ndimage.label(~np.pad(mask, 1))
+    return int((np.bincount(background.ravel())[1:] >= 2).sum()) - 1
+
+
+def looks_like_a_digit(image, decision=DECISION):
+    """Whether a candidate's 28x28 ink has a digit's shape: at most an 8's loops, strokes no wider than MNIST's."""
+    ink = np.asarray(image).reshape(28, 28) > 0.5
+    return holes(ink) <= decision.max_holes and stroke_width(ink) <= decision.max_stroke_width
+
+
 def is_sure(probabilities, member_probabilities, decision=DECISION):
-    """Whether a candidate's reading is sure: one candidate's (10,) mean and (members, 10) probabilities."""
+    """Whether the model is sure of a candidate: its (10,) mean probabilities and (members, 10) members'."""
     digit = int(np.argmax(probabilities))
     if probabilities[digit] < decision.min_probability:
         return False
@@ -72,8 +96,8 @@ def digit_entry(candidate, probabilities, sure, top_k=None):
 
 def answer(candidates, probabilities, member_probabilities, top_k=None, decision=DECISION):
     """One image's answer from its candidates and their probabilities (n, 10) and members' (members, n, 10)."""
-    sure = [is_sure(p, probabilities_of_members, decision)
-            for p, probabilities_of_members in zip(probabilities, member_probabilities.transpose(1, 0, 2))]
+    sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, decision)
+            for c, p, members in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2))]
     if (not candidates or len(candidates) > decision.max_candidates
             or sure.count(False) > decision.max_unsure_share * len(candidates)):
         return {"number": "", "digits": []}
@@ -91,18 +115,26 @@ def answer(candidates, probabilities, member_probabilities, top_k=None, decision
 
 def read_candidates(model, candidates_per_image, top_k=None, decision=DECISION):
     """read_numbers() for candidates already found: a list (one per image) of lists of Candidates."""
+    probabilities, members = predict_candidates(model, candidates_per_image)
+    return answers(candidates_per_image, probabilities, members, top_k, decision)
+
+
+def predict_candidates(model, candidates_per_image):
+    """predict() for all the images' candidates in one batch: (n, 10) and (members, n, 10), n all candidates."""
     flat = [c for candidates in candidates_per_image for c in candidates]
-    if flat:
-        images = np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat])
-        probabilities, members = predict(model, images)
-    else:
-        probabilities, members = np.zeros((0, 10)), np.zeros((1, 0, 10))
-    answers, start = [], 0
+    if not flat:
+        return np.zeros((0, 10)), np.zeros((1, 0, 10))
+    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]))
+
+
+def answers(candidates_per_image, probabilities, members, top_k=None, decision=DECISION):
+    """Each image's answer(), from predict_candidates()' probabilities of all the images' candidates."""
+    out, start = [], 0
     for candidates in candidates_per_image:
         end = start + len(candidates)
-        answers.append(answer(candidates, probabilities[start:end], members[:, start:end], top_k, decision))
+        out.append(answer(candidates, probabilities[start:end], members[:, start:end], top_k, decision))
         start = end
-    return answers
+    return out
 
 
 def read_numbers(model, grays, top_k=None, candidates=None, decision=DECISION):

@@ -82,8 +82,35 @@ def test_thin_strokes_are_thickened_like_mnist():
 
 @pytest.mark.parametrize("value", [0, 128, 255])
 def test_blank_image_is_no_digit(value):
-    with pytest.raises(UserError, match="no digit found"):
-        mnist_like(Image.new("L", (50, 50), value))
+    blank = Image.new("L", (50, 50), value)
+    assert handwriting.ink_pieces(handwriting.grayscale(blank)) is None  # a value inside the pipeline
+    with pytest.raises(handwriting.NoDigit, match="no digit found"):  # an exception at its door
+        mnist_like(blank)
+
+
+def ink_box_in_image(img):
+    """Where ink_pieces and keep_the_strokes find the digit, in the pixels of the image as given."""
+    ink = handwriting.ink_pieces(handwriting.grayscale(img))
+    ys, xs = np.nonzero(handwriting.keep_the_strokes(ink))
+    return ink.frame.box_in_image(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+
+
+def test_ink_pieces_map_back_to_the_image_as_given():
+    # a drawing, enlarged to work size: the 7 of box (40, 30, 160, 170), 12 pixels wide, in a 100x100 image
+    drawn = ink_box_in_image(draw_seven(size=(100, 100), box=(20, 15, 80, 85), width=6))
+    assert np.allclose(drawn, (17, 12, 83, 88), atol=2), drawn
+    # a sheet on a desk: cropped to the sheet and reduced; the 7 is where on_desk put it
+    on_sheet = ink_box_in_image(on_desk(seven_sheet()))
+    assert np.allclose(on_sheet, sheet_digit_box(), atol=8), (on_sheet, sheet_digit_box())
+
+
+def test_fit_digit_fits_an_ink_crop_into_20x20_centred_by_mass():
+    crop = np.zeros((90, 30))
+    crop[:, 10:20] = 1.0  # a bar three times as tall as wide, strokes as thick as MNIST's
+    digit = handwriting.fit_digit(crop, crop > 0)
+    ys, xs = np.nonzero(digit > 0.5)
+    assert digit.shape == (28, 28) and digit.dtype == np.float32 and np.ptp(ys) + 1 == 20
+    assert abs(ndimage.center_of_mass(digit)[0] - 13.5) <= 0.5 and abs(ndimage.center_of_mass(digit)[1] - 13.5) <= 0.5
 
 
 def test_raw_keeps_the_tutorials_plain_resize(tmp_path):
@@ -235,6 +262,18 @@ def test_directory_without_images(small_model, tmp_path):
     assert_one_line_error(result, str(tmp_path), "no images")
 
 
+def test_default_sample_image_is_found_from_another_folder(small_model, tmp_path):
+    result = run_script("predict_image.py", "--model", small_model, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "7", result.stderr
+
+
+@pytest.mark.parametrize("name", ["seen.txt", "seen"])
+def test_preprocessed_grid_is_only_written_as_png(name, tmp_path):
+    result = run_script("predict_image.py", "sample_image.png", "--show-preprocessed", tmp_path / name)
+    assert_one_line_error(result, str(tmp_path / name), ".png")
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / name).exists()
+
+
 def test_atomic_preprocessed_grid_not_left_half_written(small_model, tmp_path):
     shutil.copy(os.path.join(REPO, "sample_image.png"), tmp_path / "s.png")
     result = run_script("predict_image.py", tmp_path / "s.png", "--model", small_model,
@@ -268,7 +307,7 @@ def clean_seven():
 
 def test_sheet_on_a_desk_is_found_and_holds_the_digit():
     photo = on_desk(seven_sheet())
-    gray = pipeline.at_work_size(handwriting.grayscale(photo), pipeline.SHEET_SEARCH_SIZE)
+    gray = pipeline.at_work_size(handwriting.grayscale(photo), pipeline.PARAMS.sheet_search_size)
     sheet = pipeline.find_sheet(gray)
     assert sheet is not None
     scale = gray.shape[1] / photo.size[0]
@@ -321,10 +360,10 @@ def test_photo_stored_sideways_is_turned_by_its_exif_tag(orientation, tmp_path):
 def test_drawings_and_mnist_digits_are_not_taken_for_a_sheet(mnist):
     """Light strokes on black (MNIST's polarity) are a digit, not a sheet on a desk."""
     test_images = np.load(mnist)["x_test"][:50] / 255.0
-    assert max(test_images.shape[1:]) < pipeline.MIN_PHOTO_SIZE  # 28x28: never searched for a sheet
+    assert max(test_images.shape[1:]) < pipeline.PARAMS.min_photo_size  # 28x28: never searched for a sheet
     big = np.kron(test_images, np.ones((12, 12)))  # 336x336: large enough to be searched for a sheet
     for image in big:
-        assert pipeline.find_sheet(pipeline.at_work_size(image, pipeline.SHEET_SEARCH_SIZE)) is None
+        assert pipeline.find_sheet(pipeline.at_work_size(image, pipeline.PARAMS.sheet_search_size)) is None
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """handwriting.reading: the decision (digit, "?" or no digit) on synthetic probabilities, the JSON answer, one batch."""
 import collections
+import dataclasses
 import hashlib
 import os
 
@@ -78,11 +79,13 @@ def test_no_candidates_is_no_digit():
     assert answer_for(np.zeros((0, 10))) == {"number": "", "digits": []}
 
 
-def test_members_that_disagree_make_a_digit_unsure():
+def test_members_that_disagree_make_a_digit_unsure_when_asked():
     members = [[sure(4), sure(1)], [sure(4), sure(1)], [sure(4, 0.6), sure(7, 0.6)]]
     mean = np.mean(members, axis=0)
-    assert reading.is_sure(mean[0], np.asarray(members)[:, 0])
-    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1])
+    agreeing = dataclasses.replace(reading.DECISION, members_agree=True)
+    assert reading.is_sure(mean[0], np.asarray(members)[:, 0], agreeing)
+    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1], agreeing)
+    assert reading.is_sure(mean[1], np.asarray(members)[:, 1])  # by default the mean alone decides
 
 
 def test_lines_are_joined_with_one_space():
@@ -115,3 +118,26 @@ def test_number_sets_are_seeded(tmp_path):
         header, *rows = f.read().splitlines()
     assert header == "file,label,kind" and len(rows) == 3
     assert all(row.split(",")[1].replace(" ", "").isdigit() for row in rows)
+
+
+def ring(image, centre, radius, width=1.5):
+    yy, xx = np.mgrid[:28, :28]
+    distance = np.hypot(yy - centre[0], xx - centre[1])
+    image[np.abs(distance - radius) <= width / 2] = 1.0
+    return image
+
+
+def test_an_eight_has_a_digits_shape_and_three_loops_do_not():
+    eight = ring(ring(np.zeros((28, 28), np.float32), (9, 14), 4), (19, 14), 5)
+    assert reading.holes(eight > 0.5) == 2 and reading.looks_like_a_digit(eight)
+    three_loops = ring(eight.copy(), (14, 5), 3)
+    assert reading.holes(three_loops > 0.5) == 3 and not reading.looks_like_a_digit(three_loops)
+
+
+def test_a_blob_is_not_a_digit_whatever_the_model_says():
+    blob = np.zeros((28, 28), np.float32)
+    blob[4:24, 6:22] = 1.0  # strokes 16 pixels wide
+    assert not reading.looks_like_a_digit(blob)
+    candidates = [Candidate(blob, (0, 0, 16, 20), 0)]
+    assert reading.answer(candidates, np.asarray([sure(0, 0.999)]), np.asarray([[sure(0, 0.999)]])) == {
+        "number": "", "digits": []}
