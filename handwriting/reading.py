@@ -4,12 +4,13 @@
     answers[0]["number"]     # "2026", "20?6", "45 78", or "" for no digit
 
 A candidate (handwriting.find_digits) is read as a digit when the model is
-sure of it: its most likely digit has at least MIN_PROBABILITY and, for a
-model that averages members (final_model_ensemble.h5), every member reads the
-same digit. Otherwise it is unsure, shown as "?". An image is "no digit" when
-it has no candidate, more than a number's worth of them (a photo's texture
-cut into pieces), or when most of its candidates are unsure (a scribble,
-letters, a cat). docs/own_images.md gives what this costs and buys, measured.
+sure enough of it (its most likely digit at Decision.min_probability or more)
+and its 28x28 ink has a digit's shape (no more loops than an 8, strokes no
+wider than MNIST's); otherwise it is unsure, shown as "?". An image is
+"no digit" when it has no candidate, more than a number's worth of them (a
+page of text, a texture cut into pieces), or when most of its candidates are
+unsure. docs/own_images.md gives what this costs and buys, measured, and what
+it does not tell apart (letters, scribbles).
 """
 import dataclasses
 

@@ -141,3 +141,12 @@ def test_a_blob_is_not_a_digit_whatever_the_model_says():
     candidates = [Candidate(blob, (0, 0, 16, 20), 0)]
     assert reading.answer(candidates, np.asarray([sure(0, 0.999)]), np.asarray([[sure(0, 0.999)]])) == {
         "number": "", "digits": []}
+
+
+def test_read_numbers_finds_the_candidates_itself():
+    gray = np.ones((120, 200))
+    gray[30:90, 50:58] = gray[30:90, 140:148] = 0.0  # two strokes, two 1s side by side
+    model = StubModel([sure(1)])
+    (result,) = reading.read_numbers(model, [gray])
+    assert result["number"] == "11" and model.calls == 1 and model.batch_sizes == [2]
+    assert [d["box"][0] < 100 for d in result["digits"]] == [True, False]  # left to right
