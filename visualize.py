@@ -61,9 +61,7 @@ def tile_ticks(ax, n, h, w, columns=COLUMNS, gap=1):
 def colour_map(name):
     import matplotlib
 
-    cmap = matplotlib.colormaps[name].copy()
-    cmap.set_bad(GAP_COLOUR)
-    return cmap
+    return matplotlib.colormaps[name].with_extremes(bad=GAP_COLOUR)
 
 
 def draw_filters(name, kernels, about, path):
