@@ -109,7 +109,7 @@ def draw_saliency(digits, maps, probabilities, about, path):
     """Per digit, a row: the 28x28 input, its saliency with the ink's outline, the three most likely digits."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(digits), 3, figsize=(9.6, 2.7 * len(digits)), squeeze=False, layout="constrained",
+    fig, axes = plt.subplots(len(digits), 3, figsize=(8.2, 2.5 * len(digits)), squeeze=False, layout="constrained",
                              gridspec_kw={"width_ratios": [1, 1.3, 1.1]})
     for row, digit, saliency, p in zip(axes, digits, maps, probabilities):
         answer = int(np.argmax(p))
