@@ -163,3 +163,25 @@ def test_a_user_s_mistake_is_one_line(case, words, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("visualize.py: error: "), err
     assert all(word in err[0] for word in words), err
     assert not (tmp_path / "out").exists()
+
+
+def test_saliency_is_the_same_on_jax(sample, tmp_path):
+    """Gradients come from the backend Keras runs on: JAX's must match TensorFlow's."""
+    import importlib.util
+    import subprocess
+    import sys
+    if importlib.util.find_spec("jax") is None:
+        if os.environ.get("REQUIRE_JAX") == "1":
+            pytest.fail("REQUIRE_JAX=1 but jax is not installed")
+        pytest.skip("jax is not installed")
+    keras.utils.set_random_seed(0)
+    model = tmp_path / "deeper.h5"
+    save_model(deeper_cv.define_model(), model)
+    code = ("import sys, numpy, handwriting, network_view; from plumbing.files import load_model; "
+            f"numpy.save(sys.argv[1], network_view.saliency(load_model({str(model)!r}), "
+            f"handwriting.read_digit({SAMPLE!r}), digit=7))")
+    result = subprocess.run([sys.executable, "-c", code, tmp_path / "jax.npy"], capture_output=True, text=True,
+                            cwd=REPO, env=dict(os.environ, KERAS_BACKEND="jax"), timeout=300)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), network_view.saliency(load_model(model), sample,
+                                                                                    digit=7), atol=1e-4)
