@@ -61,9 +61,7 @@ def tile_ticks(ax, n, h, w, columns=COLUMNS, gap=1):
 def colour_map(name):
     import matplotlib
 
-    cmap = matplotlib.colormaps[name].copy()
-    cmap.set_bad(GAP_COLOUR)
-    return cmap
+    return matplotlib.colormaps[name].with_extremes(bad=GAP_COLOUR)
 
 
 def draw_filters(name, kernels, about, path):
@@ -111,8 +109,8 @@ def draw_saliency(digits, maps, probabilities, about, path):
     """Per digit, a row: the 28x28 input, its saliency with the ink's outline, the three most likely digits."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(digits), 3, figsize=(9.6, 2.7 * len(digits)), squeeze=False, layout="constrained",
-                             gridspec_kw={"width_ratios": [1, 1.3, 1.1]})
+    fig, axes = plt.subplots(len(digits), 3, figsize=(7.6, 2.4 * len(digits)), squeeze=False, layout="constrained",
+                             gridspec_kw={"width_ratios": [0.85, 1.15, 1.1]})
     for row, digit, saliency, p in zip(axes, digits, maps, probabilities):
         answer = int(np.argmax(p))
         row[0].imshow(digit[:, :, 0], cmap="gray", vmin=0, vmax=1)
@@ -122,7 +120,7 @@ def draw_saliency(digits, maps, probabilities, about, path):
         row[1].set_title(f"pixels behind the answer {answer}{about}", fontsize=8)
         row[1].set_xlabel("cyan: the outline of the ink", fontsize=7)
         bar = fig.colorbar(heat, ax=row[1], fraction=0.046, pad=0.03)
-        bar.set_label("how much the pixel counts (1: the most)", fontsize=7)
+        bar.set_label("how much it counts (1: most)", fontsize=7)
         bar.ax.tick_params(labelsize=7)
         for ax in row[:2]:
             ax.set_xticks([])
@@ -160,7 +158,7 @@ def main(argv=None):
         model = load_model(args.model)
         count = len(network_view.members(model))
         network_view.pick_member(model, args.member)  # a wrong --member is a one-line error before any work
-        member = f" (member {args.member} of {count})" if count > 1 else ""
+        member = f" (member {args.member} of members 0-{count - 1})" if count > 1 else ""
         mean = f" (mean of {count} members)" if count > 1 else ""
         probabilities = model.predict(np.stack(digits), verbose=0)
         labels = [f"digit {i + 1}: read as {int(np.argmax(p))}" if len(digits) > 1 else f"read as {int(np.argmax(p))}"
