@@ -1,4 +1,5 @@
 """Integration tests: the scripts run as a user runs them, on a small real subset of MNIST."""
+import dataclasses
 import json
 import os
 import re
@@ -95,6 +96,99 @@ def test_train_final_writes_an_h5_model(mnist, tmp_path):
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89HDF\r\n\x1a\n"  # Keras's H5 format, as the tutorial saves
     assert [p.name for p in tmp_path.iterdir()] == ["m.h5"]
+
+
+# ---------------------------------------------------------------- train_final.py --handwriting
+
+QUICK = ["--limit", 400, "--epochs", 1]
+
+
+def predictions(path, images):
+    return files.load_model(str(path)).predict(images, verbose=0)
+
+
+def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
+    """--handwriting in one command gives the model that docs/own_images.md's four commands gave: two
+    --augment seeds and one with flags on the 1s, trained alone, then averaged (here at a small size)."""
+    import extensions
+    import harness
+    alone = []
+    for i, extra in enumerate([[], ["--seed", 2], ["--flag-ones"]]):
+        alone.append(tmp_path / f"alone_{i}.h5")
+        result = run_script("train_final.py", "--augment", "--data", mnist, *QUICK, *extra, "--model", alone[-1])
+        assert result.returncode == 0, result.stderr
+    result = run_script("train_final.py", "--handwriting", "--data", mnist, *QUICK, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("saved final_model_handwriting.h5: the mean of 3 models")
+    assert "flags drawn on" in result.stderr and "member 3/3 epoch 1" in result.stderr
+    assert re.search(r"3/3 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
+
+    for i, path in enumerate(alone):
+        member = files.load_model(str(tmp_path / "final_model_handwriting.members" / f"member_{i + 1}.h5"))
+        assert all(np.array_equal(a, b) for a, b in zip(files.load_model(str(path)).get_weights(),
+                                                        member.get_weights()))
+    _, _, testX, _ = harness.load_dataset(mnist)
+    images = harness.scale_pixels(testX[:500])
+    mean = extensions.average([files.load_model(str(path)) for path in alone]).predict(images, verbose=0)
+    np.testing.assert_array_equal(predictions(tmp_path / "final_model_handwriting.h5", images), mean)
+    assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
+
+
+def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_path, monkeypatch, capsys):
+    import train_final
+    real_train, trained = train_final.train, []
+
+    def train(settings, progress, stop_at=None):
+        if len(trained) == stop_at:
+            raise KeyboardInterrupt  # Ctrl-C as the next member starts
+        trained.append(settings)
+        return real_train(settings, progress)
+
+    out = tmp_path / "hw.h5"
+    argv = ["--handwriting", "--data", mnist, *map(str, QUICK), "--model", str(out)]
+    monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p, stop_at=1))
+    with pytest.raises(SystemExit) as stop:
+        train_final.main(argv)
+    assert stop.value.code == 130 and not out.exists()
+    assert "1 of 3 members kept in" in capsys.readouterr().err
+    members = tmp_path / "hw.members"
+    first = (members / "member_1.h5").read_bytes()
+    assert sorted(p.name for p in members.iterdir()) == ["member_1.h5", "member_1.json"]
+
+    trained.clear()
+    monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p))
+    train_final.main(argv)
+    assert [(s.seed, s.flag_ones) for s in trained] == [(2, False), (1, True)]  # only the two left
+    assert "member 1/3: kept from an earlier run" in capsys.readouterr().err
+    assert (members / "member_1.h5").read_bytes() == first
+    import extensions
+    images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
+    mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)])
+    np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
+
+    trained.clear()
+    train_final.main(argv)  # all kept: nothing trained again
+    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 3
+
+
+def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
+    import baseline_cv
+    import train_final
+    settings = train_final.Settings(epochs=1, batch_size=32, learning_rate=0.01, scaling="normalize", augment=True,
+                                    seed=1, flag_ones=False, data="mnist.npz", limit=400)
+    store = train_final.Members(str(tmp_path / "m.h5"))
+    assert not store.kept(0, settings)
+    store.save(0, baseline_cv.define_model(), settings)
+    assert store.kept(0, settings)
+    for change in [dict(limit=500), dict(epochs=2), dict(seed=2), dict(flag_ones=True), dict(data=None)]:
+        assert not store.kept(0, dataclasses.replace(settings, **change)), change
+    (tmp_path / "m.members" / "member_1.json").write_text("{broken")
+    assert not store.kept(0, settings)
+
+
+def test_handwriting_refuses_flags_its_members_differ_in():
+    for flag in (["--seed", 3], ["--flag-ones"]):
+        assert_one_line_error(run_script("train_final.py", "--handwriting", *flag), flag[0], "members")
 
 
 @pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py"])
