@@ -58,8 +58,8 @@ def labelled_images(folder):
         raise UserError(f"{folder}: no labels: no {LABELS_CSV} (columns file,label) and no image named "
                         "<label>_anything.png")
     if len(labelled) < len(images):
-        print(f"evaluate_final.py: {len(images) - len(labelled)} images in {folder} have no label in their name, "
-              "skipped", file=sys.stderr)
+        print(f"evaluate_final.py: {folder}: {len(images) - len(labelled)} of {len(images)} images have no label "
+              "in their name (<label>_anything.png), skipped", file=sys.stderr)
     return labelled
 
 

@@ -238,6 +238,89 @@ def test_missing_image(small_model, tmp_path):
     assert_one_line_error(result, "none.png", "no such file")
 
 
+# ---------------------------------------------------------------- evaluate_final.py --images
+
+def ink_images(folder):
+    """Eight dark strokes on white paper (a bar, a cross, a ring, ...) and a blank sheet, as PNG files."""
+    from PIL import ImageDraw
+    folder.mkdir()
+    names = []
+    for i in range(8):
+        img = Image.new("L", (120, 120), 255)
+        draw = ImageDraw.Draw(img)
+        if i % 2:
+            draw.ellipse([30 + i, 20, 90 - i, 100], outline=0, width=8)
+        else:
+            draw.line([(60 + 3 * i, 15), (60 - 3 * i, 105)], fill=0, width=9)
+            draw.line([(30, 30 + 8 * i), (90, 30 + 4 * i)], fill=0, width=9)
+        names.append(f"ink_{i}.png")
+        img.save(folder / names[-1])
+    Image.new("L", (120, 120), 255).save(folder / "blank.png")
+    return names
+
+
+@pytest.fixture
+def random_model(tmp_path):
+    """An untrained model with fixed weights: what it reads is what the test checks against."""
+    import baseline_cv
+    import keras
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "random.h5"
+    files.save_model(baseline_cv.define_model(), path)
+    return path
+
+
+def test_evaluate_own_images_prints_accuracy_and_each_misread(random_model, tmp_path):
+    import handwriting
+    names = ink_images(tmp_path / "mine")
+    read = files.load_model(str(random_model)).predict(
+        np.stack([handwriting.read_digit(str(tmp_path / "mine" / n)) for n in names]), verbose=0).argmax(axis=1)
+    # Labels: the first five as the model reads them, the other three and the blank sheet not.
+    labels = [int(d) if i < 5 else (int(d) + 1) % 10 for i, d in enumerate(read)]
+    rows = ["file,label,source"] + [f"{n},{label},drawn" for n, label in zip(names, labels)] + ["blank.png,4,empty"]
+    (tmp_path / "mine" / "labels.csv").write_text("\n".join(rows) + "\n")
+    expected = sorted([f"{tmp_path / 'mine' / n}: a {labels[i]}, read as {read[i]} (p=" for i, n in
+                       list(enumerate(names))[5:]] + [f"{tmp_path / 'mine' / 'blank.png'}: a 4, read as nothing ("])
+
+    result = run_script("evaluate_final.py", "--images", tmp_path / "mine", "--model", random_model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "> 55.556 (5 of 9 images read right)"
+    assert len(lines) == 5 and all(line.startswith(start) for line, start in zip(lines[1:], expected)), lines
+    assert "no digit found" in lines[1 + expected.index(next(e for e in expected if "blank" in e))]
+
+    # The same images labelled by their names, <label>_anything.png; others are skipped.
+    named = tmp_path / "named"
+    named.mkdir()
+    for n, label in zip(names, labels):
+        (named / f"{label}_{n}").write_bytes((tmp_path / "mine" / n).read_bytes())
+    (named / "unlabelled.png").write_bytes((tmp_path / "mine" / "blank.png").read_bytes())
+    result = run_script("evaluate_final.py", "--images", named, "--model", random_model)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "> 62.500 (5 of 8 images read right)"
+    assert "1 of 9 images have no label in their name" in result.stderr
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing", ["missing", "no such folder"]),
+    ("unlabelled", ["unlabelled", "no labels"]),
+    ("bad label", ["labels.csv", "line 2", "not a digit"]),
+    ("missing file", ["labels.csv", "line 3", "gone.png", "not found"]),
+    ("no columns", ["labels.csv", "file,label"]),
+])
+def test_evaluate_own_images_mistakes_are_one_line(case, words, tmp_path):
+    folder = tmp_path / case.split()[0]
+    if case != "missing":
+        folder.mkdir()
+        Image.new("L", (40, 40), 255).save(folder / "a.png")
+    csv_text = {"bad label": "file,label\na.png,x\n", "missing file": "file,label\na.png,1\ngone.png,2\n",
+                "no columns": "name,digit\na.png,1\n"}.get(case)
+    if csv_text:
+        (folder / "labels.csv").write_text(csv_text)
+    assert_one_line_error(run_script("evaluate_final.py", "--images", folder, "--model", tmp_path / "none.h5"),
+                          *words)
+
+
 @pytest.mark.parametrize("flag", ["--epochs", "--folds", "--limit"])
 def test_bad_numbers_are_usage_errors(flag):
     result = run_script("baseline_cv.py", flag, 0)
