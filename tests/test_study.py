@@ -1,15 +1,14 @@
 """study.py: the whole grid of experiments as one queue of folds, resumed, and its schedule on paper."""
-import os
 
 import pytest
 
-from conftest import ARGS, FOLDS, REPO, mnist_path, read_scores, run_script
+from conftest import ARGS, FOLDS, mnist_path, read_scores, run_script
 
 
 def test_study_runs_a_grid_resumes_and_compares(in_turn, tmp_path):
     _, reference_scores = in_turn
     grid = ["--only", "baseline_cv", "baseline_cv-center", "--data", mnist_path(), *ARGS, "--jobs", 2,
-            "--results", tmp_path]
+            "--out", tmp_path]
     first = run_script("study.py", *grid)
     assert first.returncode == 0, first.stderr
     for name in ("baseline_cv", "baseline_cv-center"):
@@ -40,13 +39,9 @@ def test_study_help_lists_the_grid():
 
 
 def test_the_study_on_paper_is_a_longest_first_schedule():
-    """bench/scaling.py's estimate: one worker adds every fold up; many are bound by the longest fold."""
-    import importlib.util
-
+    """bench.scaling's estimate: one worker adds every fold up; many are bound by the longest fold."""
     import study
-    spec = importlib.util.spec_from_file_location("scaling", os.path.join(REPO, "bench", "scaling.py"))
-    scaling = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scaling)
+    from bench import scaling
     fold = {script: 60.0 * cost for script, cost in study.EPOCH_COST.items()}
     no_overhead = {"task_round_trip_s": 0.0, "cluster_start_s": 0.0, "data_to_every_worker_s": 0.0}
     durations = [fold[e.script] * (study.AUGMENT_COST if e.augment else 1.0)
