@@ -3,7 +3,7 @@
 An Experiment (a stage script, its --variant, and the settings it trains
 with) gives its results folder name, its scores.json configuration, its
 model builder, its fold tasks and its command line. The CV scripts
-(cv_main), study.py, compare.py, bench/scaling.py and --resume all use it.
+(cv_main), study.py, compare.py, bench.scaling and --resume all use it.
 """
 import dataclasses
 import functools
