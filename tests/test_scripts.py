@@ -191,15 +191,26 @@ def test_handwriting_refuses_flags_its_members_differ_in():
         assert_one_line_error(run_script("train_final.py", "--handwriting", *flag), flag[0], "members")
 
 
-@pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py"])
+@pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py",
+                                                  "predict_web.py", "study.py", "compare.py", "harness.py"])
 def test_help(script):
+    from plumbing import cli
     result = run_script(script, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
-    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed", "--augment"],
-                 "evaluate_final.py": ["--model", "--data"],
-                 "predict_image.py": ["--model", "--top-k", "--json"]}.get(script, ["--reuse-model", "--folds",
-                                                                                    "--limit", "--out", "--show"]):
+    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed", "--augment", "--flag-ones",
+                                    "--handwriting"],
+                 "evaluate_final.py": ["--model", "--data", "--out", "--images"],
+                 "predict_image.py": ["--model", "--top-k", "--json"],
+                 "predict_web.py": ["--model"], "study.py": ["--out", "--epochs", "--seed"],
+                 "compare.py": ["--out"], "harness.py": ["--out", "--data", "--limit"]}.get(
+                     script, ["--reuse-model", "--folds", "--limit", "--out", "--show"]):
         assert flag in result.stdout
+    # Each shared flag is defined once (plumbing.cli.FLAGS): the same help in every script that takes it.
+    text = " ".join(result.stdout.split())
+    for name, (help_text, options) in cli.FLAGS.items():
+        if f"--{name} " in text:
+            assert f"--{name} {options['metavar']} {help_text}" in text, name
+    assert "--results" not in text  # study.py's old name for --out
 
 
 # ---------------------------------------------------------------- a user's mistakes
