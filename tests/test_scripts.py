@@ -118,7 +118,7 @@ def test_missing_data_file(tmp_path):
 def test_malformed_data_file(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
     result = run_script("train_final.py", "--data", tmp_path / "bad.npz", "--model", tmp_path / "m.h5")
-    assert_one_line_error(result, "bad.npz", "not a readable .npz")
+    assert_one_line_error(result, "bad.npz", "not an .npz file with MNIST's arrays")
     assert not (tmp_path / "m.h5").exists()
 
 
@@ -217,7 +217,8 @@ def test_extensions_run_from_the_shell(mnist, tmp_path):
     result = run_script("depth_cv.py", "--variant", "dense", "--scaling", "center", "--learning-rate", 0.001,
                         "--data", mnist, "--limit", 300, "--epochs", 1, "--folds", 2, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    saved = json.loads((tmp_path / "results" / "depth_cv-dense-center-lr0.001" / "scores.json").read_text())
+    out = tmp_path / "results" / "depth_cv-dense-center-lr0.001-epochs1-folds2-limit300"
+    saved = json.loads((out / "scores.json").read_text())
     assert saved["config"]["variant"] == "dense" and saved["config"]["learning_rate"] == 0.001
 
     model = tmp_path / "std.h5"
@@ -251,7 +252,8 @@ def test_cv_with_augment_writes_its_own_results(mnist, tmp_path):
     result = run_script("baseline_cv.py", "--augment", "--data", mnist, "--limit", 600, "--epochs", 1,
                         "--folds", 2, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    saved = json.loads((tmp_path / "results" / "baseline_cv-augment" / "scores.json").read_text())
+    out = tmp_path / "results" / "baseline_cv-augment-epochs1-folds2-limit600"
+    saved = json.loads((out / "scores.json").read_text())
     assert saved["config"]["augment"] is True and saved["n"] == 2
     assert all(0.3 < score <= 1 for score in saved["scores"])  # 300 images, one epoch: above chance
 
