@@ -4,6 +4,8 @@ import pytest
 
 from conftest import ARGS, FOLDS, mnist_path, read_scores, run_script
 
+QUICK = "-epochs2-folds3-limit3000"  # ARGS's settings, in each folder's name
+
 
 def test_study_runs_a_grid_resumes_and_compares(in_turn, tmp_path):
     _, reference_scores = in_turn
@@ -11,22 +13,23 @@ def test_study_runs_a_grid_resumes_and_compares(in_turn, tmp_path):
             "--out", tmp_path]
     first = run_script("study.py", *grid)
     assert first.returncode == 0, first.stderr
-    for name in ("baseline_cv", "baseline_cv-center"):
+    for name in (f"baseline_cv{QUICK}", f"baseline_cv-center{QUICK}"):
         saved = read_scores(tmp_path / name)
         assert saved["complete"] is True and saved["n"] == FOLDS
         assert (tmp_path / name / "learning_curves.png").exists() and (tmp_path / name / "boxplot.png").exists()
         assert f"| {name} | {FOLDS} |" in first.stdout  # compare.py's table
-    assert read_scores(tmp_path / "baseline_cv-center")["config"]["scaling"] == "center"
+    assert read_scores(tmp_path / f"baseline_cv-center{QUICK}")["config"]["scaling"] == "center"
     # the same folds as the CV script's, fold for fold
-    assert read_scores(tmp_path / "baseline_cv")["scores"] == reference_scores["scores"]
+    assert read_scores(tmp_path / f"baseline_cv{QUICK}")["scores"] == reference_scores["scores"]
     assert (tmp_path / "compare" / "comparison.md").exists()
 
-    before = {name: (tmp_path / name / "scores.json").read_text() for name in ("baseline_cv", "baseline_cv-center")}
+    before = {name: (tmp_path / name / "scores.json").read_text()
+              for name in (f"baseline_cv{QUICK}", f"baseline_cv-center{QUICK}")}
     again = run_script("study.py", *grid)
     assert again.returncode == 0, again.stderr
     assert "0 folds to train" in again.stderr and "ETA" not in again.stderr  # nothing trained again
     assert {name: (tmp_path / name / "scores.json").read_text() for name in before} == before
-    assert "| baseline_cv-center |" in again.stdout
+    assert f"| baseline_cv-center{QUICK} |" in again.stdout
 
 
 def test_study_help_lists_the_grid():
