@@ -98,7 +98,7 @@ def train_handwriting(members, out, settings):
     """Train the members not kept yet, in turn, with one progress line (and ETA) over all of them;
     then save their mean as one model at `out` (with the command's `settings`)."""
     store = Members(out)
-    todo = [i for i, settings in enumerate(members) if not store.kept(i, settings)]
+    todo = [i for i, member in enumerate(members) if not store.kept(i, member)]
     for i in sorted(set(range(len(members))) - set(todo)):
         print(f"member {i + 1}/{len(members)}: kept from an earlier run ({store.path(i)})", file=sys.stderr)
     progress = Progress(sum(members[i].epochs for i in todo))
@@ -107,7 +107,7 @@ def train_handwriting(members, out, settings):
             progress.label = f"member {i + 1}/{len(members)} "
             store.save(i, train(members[i], progress), members[i])
     except KeyboardInterrupt as stop:
-        kept = sum(store.kept(i, settings) for i, settings in enumerate(members))
+        kept = sum(store.kept(i, member) for i, member in enumerate(members))
         stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
                 "run the same command to train the rest")
     model = average([files.load_model(store.path(i)) for i in range(len(members))])
