@@ -196,7 +196,7 @@ def comparison_table(experiments, reference):
             d, _, pvalue = corrected_paired_ttest(e["scores"], reference["scores"], test_train_ratio=1 / (k - 1))
             diff, p = f"{100 * d:+.3f}", format_p(pvalue)
         rows.append([name, str(len(e["scores"])), pct(mean), pct(std), ci, diff, p])
-    header = ["experiment", "n (folds)", "mean accuracy %", "std %", "95% CI of mean %",
+    header = ["experiment", "n (folds)", "mean accuracy %", "sample std %", "95% CI of mean %",
               f"diff vs {reference['name']} (pp)", "p-value"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

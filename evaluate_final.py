@@ -12,9 +12,7 @@ predict_image.py reads them: labelled by a labels.csv in DIR (columns file,
 label) or else by their names, <label>_anything.png. It prints the accuracy
 and each image read wrong, with what it was read as.
 """
-import csv
 import os
-import re
 import sys
 
 import numpy as np
@@ -22,12 +20,11 @@ from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 import handwriting
 import harness
+from handwriting.labels import labelled_images
 from plumbing import cli, files
 from plumbing.cli import UserError
 
 GALLERY_SIZE = 100  # misclassified digits shown at most
-LABELS_CSV = "labels.csv"
-LABEL_IN_NAME = re.compile(r"^([0-9])_")  # 7_mine.png is a 7
 
 
 def save_gallery(images, true, predicted, path):
@@ -42,45 +39,6 @@ def save_gallery(images, true, predicted, path):
         ax.set_title(f"true {t}, got {p}", fontsize=7, color="red")
     fig.suptitle(f"Misclassified test digits (first {len(images)})" if len(images) else "No misclassified digits")
     files.save_figure(fig, path)
-
-
-def labelled_images(folder):
-    """[(path, label)] of the images in `folder`: from its labels.csv (file,label), else from the file names."""
-    if not os.path.isdir(folder):
-        raise UserError(f"{folder}: no such folder")
-    labels_csv = os.path.join(folder, LABELS_CSV)
-    if os.path.isfile(labels_csv):
-        return read_labels_csv(labels_csv)
-    images = sorted(name for name in os.listdir(folder) if name.lower().endswith(handwriting.IMAGE_EXTENSIONS))
-    labelled = [(os.path.join(folder, name), int(LABEL_IN_NAME.match(name).group(1)))
-                for name in images if LABEL_IN_NAME.match(name)]
-    if not labelled:
-        raise UserError(f"{folder}: no labels: no {LABELS_CSV} (columns file,label) and no image named "
-                        "<label>_anything.png")
-    if len(labelled) < len(images):
-        print(f"evaluate_final.py: {len(images) - len(labelled)} images in {folder} have no label in their name, "
-              "skipped", file=sys.stderr)
-    return labelled
-
-
-def read_labels_csv(path):
-    folder = os.path.dirname(path)
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise UserError(f"{path}: not a readable CSV file ({e})")
-    if not rows or not {"file", "label"} <= rows[0].keys():
-        raise UserError(f"{path}: needs the columns file,label and at least one row")
-    labelled = []
-    for line, row in enumerate(rows, start=2):
-        label, name = (row["label"] or "").strip(), (row["file"] or "").strip()
-        if not re.fullmatch(r"[0-9]", label):
-            raise UserError(f"{path}: line {line}: label {label!r} is not a digit 0-9")
-        if not os.path.isfile(os.path.join(folder, name)):
-            raise UserError(f"{path}: line {line}: {name!r} not found in {folder}")
-        labelled.append((os.path.join(folder, name), int(label)))
-    return labelled
 
 
 def evaluate_images(model, labelled):
@@ -117,7 +75,10 @@ def main(argv=None):
 
     def evaluate():
         if args.images:
-            labelled = labelled_images(args.images)
+            labelled, unlabelled = labelled_images(args.images)
+            if unlabelled:
+                print(f"evaluate_final.py: {args.images}: {len(unlabelled)} of {len(labelled) + len(unlabelled)} "
+                      "images have no label in their name (<label>_anything.png), skipped", file=sys.stderr)
             return evaluate_images(files.load_model(args.model), labelled)
         model = files.load_model(args.model)
         # load dataset and prepare pixel data

@@ -1,4 +1,4 @@
-"""Stage 4: fit the deeper model on all 60,000 training images and save it as final_model.h5.
+"""Stage 4: fit the deeper model on the training images (all 60,000, or --limit N) and save it as final_model.h5.
 
     python train_final.py
     python train_final.py --augment --epochs 15 --model final_model_augment.h5   # reads real handwriting better
@@ -12,7 +12,6 @@ flags changed from their defaults apply to every member (--limit 1000
 --epochs 1 for a quick try).
 """
 import dataclasses
-import json
 import os
 import sys
 
@@ -26,6 +25,7 @@ from plumbing import cli, files
 from plumbing.progress import Progress, describe_device, fit_verbosity
 
 HANDWRITING_MODEL = "final_model_handwriting.h5"
+FLAG_ONES_MODEL = "final_model_flag_ones.h5"
 # --handwriting: the members, each as train_final.py's flags would set it. Two augmented seeds and one
 # with flags on 1s read real handwriting best of the models measured (docs/own_images.md, which model).
 HANDWRITING = [dict(augment=True, epochs=15, seed=1),
@@ -78,45 +78,40 @@ def member_settings(parser, args):
 
 
 class Members:
-    """The finished members of a --handwriting run: member_<i>.h5 and its settings, member_<i>.json."""
+    """The finished members of a --handwriting run: member_<i>.h5, each with the settings it was trained
+    with in its attributes (files.save_model), so only a member trained the same way is reused."""
 
     def __init__(self, model_path):
         self.folder = os.path.splitext(model_path)[0] + ".members"
 
-    def path(self, i, ext):
-        return os.path.join(self.folder, f"member_{i + 1}{ext}")
+    def path(self, i):
+        return os.path.join(self.folder, f"member_{i + 1}.h5")
 
     def kept(self, i, settings):
-        try:
-            with open(self.path(i, ".json")) as f:
-                same = json.load(f) == dataclasses.asdict(settings)
-        except (OSError, ValueError):
-            return False
-        return same and os.path.isfile(self.path(i, ".h5"))
+        return files.saved_settings(self.path(i)) == dataclasses.asdict(settings)
 
     def save(self, i, model, settings):
-        files.save_model(model, self.path(i, ".h5"))  # the model first: settings beside it mean it is whole
-        files.write_json(dataclasses.asdict(settings), self.path(i, ".json"))
+        files.save_model(model, self.path(i), dataclasses.asdict(settings))
 
 
-def train_handwriting(members, out):
+def train_handwriting(members, out, settings):
     """Train the members not kept yet, in turn, with one progress line (and ETA) over all of them;
-    then save their mean as one model at `out`."""
+    then save their mean as one model at `out` (with the command's `settings`)."""
     store = Members(out)
-    todo = [i for i, settings in enumerate(members) if not store.kept(i, settings)]
+    todo = [i for i, member in enumerate(members) if not store.kept(i, member)]
     for i in sorted(set(range(len(members))) - set(todo)):
-        print(f"member {i + 1}/{len(members)}: kept from an earlier run ({store.path(i, '.h5')})", file=sys.stderr)
+        print(f"member {i + 1}/{len(members)}: kept from an earlier run ({store.path(i)})", file=sys.stderr)
     progress = Progress(sum(members[i].epochs for i in todo))
     try:
         for i in todo:
             progress.label = f"member {i + 1}/{len(members)} "
             store.save(i, train(members[i], progress), members[i])
     except KeyboardInterrupt as stop:
-        kept = sum(store.kept(i, settings) for i, settings in enumerate(members))
+        kept = sum(store.kept(i, member) for i, member in enumerate(members))
         stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
                 "run the same command to train the rest")
-    model = average([files.load_model(store.path(i, ".h5")) for i in range(len(members))])
-    files.save_model(model, out)
+    model = average([files.load_model(store.path(i)) for i in range(len(members))])
+    files.save_model(model, out, settings)
     print(f"saved {out}: the mean of {len(members)} models (kept in {store.folder})")
 
 
@@ -130,20 +125,25 @@ def main(argv=None):
                         help="train the model recommended for your own handwriting: the mean of "
                              + ", ".join(" ".join(f"--{k.replace('_', '-')}" if v is True else f"--{k} {v}"
                                                   for k, v in member.items()) for member in HANDWRITING))
-    cli.add_flag(parser, "model", default=None, default_text=f"{cli.MODEL}; with --handwriting, {HANDWRITING_MODEL}")
+    cli.add_flag(parser, "model", default=None,
+                 default_text=f"{cli.MODEL}, or {HANDWRITING_MODEL} with --handwriting; with other settings a name "
+                              "that says them, e.g. final_model-epochs1-limit6000.h5")
     args = parser.parse_args(argv)
     experiment.check_args(parser, args)
     members = member_settings(parser, args) if args.handwriting else None
-    out = args.model or (HANDWRITING_MODEL if args.handwriting else cli.MODEL)
+    default = HANDWRITING_MODEL if args.handwriting else FLAG_ONES_MODEL if args.flag_ones else cli.MODEL
 
     def run():
+        # --model, else a name that says the settings off their defaults: a quick try never replaces a
+        # model trained with other settings (refused before training)
+        path, settings = experiment.final_model_file(args, default)
         print(describe_device(), file=sys.stderr, flush=True)
         if members:
-            return train_handwriting(members, out)
+            return train_handwriting(members, path, settings)
         model = train(settings_from(args), Progress(args.epochs))
         # written to a temp file and renamed: an interrupted run keeps the old model
-        files.save_model(model, out)
-        print(f"saved {out}")
+        files.save_model(model, path, settings)
+        print(f"saved {path}")
 
     cli.run(run, "train_final.py")
 

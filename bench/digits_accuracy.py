@@ -15,7 +15,6 @@ For each set and each model, the share predicted right with predict_image's
 MNIST-style preprocessing, and with the tutorial's plain resize (--raw).
 """
 import argparse
-import csv
 import os
 import tempfile
 
@@ -29,6 +28,7 @@ import harness
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
+from handwriting.labels import read_labels_csv
 from bench import sheet_digits
 
 REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
@@ -47,8 +47,7 @@ def real_digits_set(folder, name=None):
     labels_csv = os.path.join(folder, "labels.csv")
     if not os.path.isfile(labels_csv):
         return None
-    with open(labels_csv) as f:
-        labelled = [(os.path.join(folder, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
+    labelled = read_labels_csv(labels_csv)
     paths, labels = zip(*labelled)
     ours = [load_or_none(p) for p in paths]
     found = np.asarray([image is not None for image in ours])

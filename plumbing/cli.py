@@ -30,8 +30,8 @@ FLAGS = {
     "data": ("local MNIST .npz in Keras's layout (default: $MNIST_PATH, else download via Keras)",
              dict(metavar="PATH")),
     "out": ("where this run's results are written", dict(metavar="DIR")),
-    "seed": ("random seed (weights, shuffling, fold split, drawn images): same seed, same results",
-             dict(type=int, metavar="S")),
+    "seed": ("random seed: the initial weights, the shuffling (and a CV script's fold split, a benchmark's "
+             "drawn images); same seed, same result", dict(type=int, metavar="S")),
     "limit": ("use only the first N training images", dict(type=int, metavar="N")),
     "epochs": ("training epochs", dict(type=int, metavar="N")),
 }
