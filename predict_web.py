@@ -30,7 +30,6 @@ from PIL import Image
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
-import handwriting.reading
 import network_view
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
@@ -107,7 +106,7 @@ def predict(model, model_lock, image_bytes, explain=False):
     gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
     candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
-        answer = handwriting.reading.read_numbers(model, [gray], candidates=[candidates])[0]
+        answer = handwriting.read_numbers(model, [gray], candidates=[candidates])[0]
     answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in candidates])
     if explain:
         with model_lock:

@@ -27,7 +27,6 @@ from PIL import Image, ImageDraw
 
 from plumbing import files
 import handwriting
-import handwriting.reading
 import network_view
 import predict_web
 from bench.bench_web import number_photo_jpeg
@@ -131,7 +130,7 @@ def gray_of(image_bytes):
 def own_answer(model, image_bytes):
     """The number reader's own answer for an image file's bytes, and its digits' 28x28 inputs."""
     gray = gray_of(image_bytes)
-    return handwriting.reading.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
+    return handwriting.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
 
 
 def without_extras(answer):
