@@ -107,10 +107,11 @@ def predict(model, model_lock, image_bytes, explain=False):
     candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
         answer = handwriting.read_numbers(model, [gray], candidates=[candidates])[0]
-    answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in candidates])
+    digits = candidates if answer["digits"] else []  # "no digit": candidates, but none of them a digit
+    answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in digits])
     if explain:
         with model_lock:
-            answer["explain"] = [explain_digit(model, c.image) for c in candidates]
+            answer["explain"] = [explain_digit(model, c.image) for c in digits]
     return answer
 
 
