@@ -52,16 +52,17 @@ def member_models(model):
     return [layer for layer in getattr(model, "layers", []) if isinstance(layer, keras.Model)]
 
 
-def predict(model, images):
-    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10): one pass over the batch.
+def predict(model, images, members=False):
+    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10).
 
-    A single model is its own only member.
+    Only when asked are an ensemble's members run one by one (the model itself is one call); otherwise, and for a
+    single model, the model is its own only member.
     """
-    members = member_models(model)
-    if len(members) < 2:
+    parts = member_models(model) if members else []
+    if len(parts) < 2:
         probabilities = np.asarray(model(images, training=False), np.float64)
         return probabilities, probabilities[None]
-    outputs = np.stack([np.asarray(member(images, training=False), np.float64) for member in members])
+    outputs = np.stack([np.asarray(member(images, training=False), np.float64) for member in parts])
     return outputs.mean(axis=0), outputs
 
 
@@ -116,16 +117,16 @@ def answer(candidates, probabilities, member_probabilities, top_k=None, decision
 
 def read_candidates(model, candidates_per_image, top_k=None, decision=DECISION):
     """read_numbers() for candidates already found: a list (one per image) of lists of Candidates."""
-    probabilities, members = predict_candidates(model, candidates_per_image)
+    probabilities, members = predict_candidates(model, candidates_per_image, decision.members_agree)
     return answers(candidates_per_image, probabilities, members, top_k, decision)
 
 
-def predict_candidates(model, candidates_per_image):
+def predict_candidates(model, candidates_per_image, members=False):
     """predict() for all the images' candidates in one batch: (n, 10) and (members, n, 10), n all candidates."""
     flat = [c for candidates in candidates_per_image for c in candidates]
     if not flat:
         return np.zeros((0, 10)), np.zeros((1, 0, 10))
-    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]))
+    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]), members)
 
 
 def answers(candidates_per_image, probabilities, members, top_k=None, decision=DECISION):
