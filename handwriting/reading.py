@@ -60,9 +60,9 @@ def predict(model, images, members=False):
     """
     parts = member_models(model) if members else []
     if len(parts) < 2:
-        probabilities = np.asarray(model(images, training=False), np.float64)
+        probabilities = np.asarray(model.predict_on_batch(images), np.float64)  # compiled: ms, not an eager call
         return probabilities, probabilities[None]
-    outputs = np.stack([np.asarray(member(images, training=False), np.float64) for member in parts])
+    outputs = np.stack([np.asarray(member.predict_on_batch(images), np.float64) for member in parts])
     return outputs.mean(axis=0), outputs
 
 
