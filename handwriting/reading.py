@@ -27,8 +27,9 @@ class Decision:
     # ../shared/real_digits at 0.44 or more (gimp2_7.png: 0.44) and rejects 1 of load_digits' 1,797 right ones at 0.4
     # (14 at 0.5, 205 at 0.8): a higher threshold turns more non-digits into "no digit" but costs real digits.
     min_probability: float = 0.4
-    # Also unsure when an ensemble's members read different digits: off, it costs 145 of load_digits' 1,797 and
-    # ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 24 more of bench/number_sets.py's 120 non-digits.
+    # Also unsure when an ensemble's members read different digits: off, as on it costs 106 of load_digits' 1,741
+    # right and ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 21 more of bench/number_sets.py's 120
+    # non-digits (python -m bench.numbers_accuracy prints this trade-off)
     members_agree: bool = False
     # Ink no digit has, in the 28x28 image's pixels over 0.5 (as MNIST's strokes are measured, pipeline.py):
     # more loops than an 8's two (MNIST's test set: 1 digit in 3,000 has 3) ...
