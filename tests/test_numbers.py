@@ -77,7 +77,7 @@ def test_blank_image_has_no_candidates(value):
     assert handwriting.find_digits(handwriting.grayscale(Image.new("L", (400, 200), value))) == []
 
 
-@pytest.mark.parametrize("number, gap", [("4444", PEN - 5), ("444", PEN - 7)])
+@pytest.mark.parametrize("number, gap", [("4444", PEN - 5), ("4444", PEN - 7)])
 def test_touching_digits_are_split_where_the_ink_is_thinnest(number, gap):
     img, drawn = draw_number([number], gap=gap)  # strokes overlap by 3 or 5 pixels: one piece of ink
     gray = handwriting.grayscale(img)
