@@ -89,13 +89,18 @@ def guesses(answer):
     return ", ".join(f"{t['digit']} (p={t['probability']:.3f})" for t in answer.get("top_k", [answer]))
 
 
-def answer_text(answer, top_k=None):
+def answer_text(answer, single, top_k=None):
     """One image's answer as printed: the number ("2026", "20?6", "no digit"); one digit as before numbers
-    were read (the digit alone, or its guesses with --top-k); several with --top-k, each digit's guesses."""
+    were read (alone for a single image, else or with --top-k its guesses); several with --top-k, each
+    digit's guesses."""
     if "number" in answer and not answer["number"]:
         return "no digit"
     if "digits" not in answer or len(answer["digits"]) == 1:
-        return guesses(answer) if top_k else str(answer["number"] if "number" in answer else answer["digit"])
+        if top_k or not single:
+            if answer["digit"] is None:  # unsure: "?", and what it might be
+                return "? " + (guesses(answer) if top_k else f"(p={answer['probability']:.3f})")
+            return guesses(answer)
+        return str(answer.get("number", answer["digit"]))
     if not top_k:
         return answer["number"]
     return answer["number"] + "  (" + " | ".join(guesses(d) for d in answer["digits"]) + ")"
@@ -107,7 +112,7 @@ def report(paths, answers, single, top_k=None, as_json=False):
         print(json.dumps([{"path": path, **answer} for path, answer in zip(paths, answers)], indent=1))
         return
     for path, answer in zip(paths, answers):
-        text = answer_text(answer, top_k)
+        text = answer_text(answer, single, top_k)
         print(text if single else f"{path}: {text}")
 
 

@@ -40,9 +40,11 @@ class NumberParams:
     join_overlap: float = 0.5
     # ... and their rows overlap or are at most this share of the taller one apart (a broken 8's loops
     # touch; lines of digits are 0.4 or more apart in photo_11 and photo_12)
-    join_gap: float = 0.15
+    join_gap: float = 0.25
     # ... unless both are at least this tall: two whole digits side by side (a 1 beside a 7)
     whole_digit: float = 0.8
+    # two pieces that make one digit are at most this wide together (a 1 and a 7 side by side are about 0.9)
+    part_width: float = 0.75
     # a piece less tall than this (a 5's flag, a 7's bar) joins the digit its columns overlap most, or
     # one at most flag_gap away from it (drawing_01's and photo_11's detached flags)
     flag: float = 0.4
@@ -54,8 +56,12 @@ class NumberParams:
     split_width: float = 1.0
     # a cut leaves ink this tall on both sides (a 2's tail or a 7's bar alone is not a digit) ...
     split_part: float = 0.6
-    # ... through a column holding at most this many stroke widths of ink (a 0's side holds far more)
+    # ... through a column holding at most this many stroke widths of ink (a 0's side holds far more; a wide
+    # 2's or 7's middle 2 or more) ...
     thin: float = 1.5
+    # ... or at most this share of the most inked columns within `ridge` on either side of it
+    valley: float = 0.3
+    ridge: float = 0.3
     # a group whose strokes are wider than this share of its longer side is a blot or a shadow, not a digit
     # (a thick marker's 1 is about 0.2)
     blot: float = 0.4
@@ -235,7 +241,9 @@ def group_pieces(boxes, typical, params=NUMBER_PARAMS):
 
     Two pieces join when their columns overlap (join_overlap of the narrower) and their rows overlap or
     nearly meet (join_gap), unless they are two whole digits side by side; a flag (a piece less tall than
-    `flag`) joins the one piece it overlaps most, or that is at most flag_gap beside it.
+    `flag`) joins the one piece it overlaps most, or that is at most flag_gap beside it; a part of a digit
+    (less than whole_digit tall) joins a piece at most flag_gap beside it when the two are no wider than
+    part_width (a 4's stem written apart from the rest).
     """
     top, left, bottom, right = boxes.T[:, :, None]
     h, w = bottom - top, right - left
@@ -245,6 +253,10 @@ def group_pieces(boxes, typical, params=NUMBER_PARAMS):
     together &= ~((np.minimum(h, h.T) >= params.whole_digit * typical) & (rows >= 0.5 * np.minimum(h, h.T)))
     join = together & (overlap >= params.join_overlap * np.minimum(w, w.T))
     near = together & (overlap >= -params.flag_gap * typical) & (h[:, 0] < params.flag * typical)[:, None]
+    part = (h[:, 0] < params.whole_digit * typical)[:, None] & (rows >= 0.5 * np.minimum(h, h.T))
+    part &= (overlap >= -params.flag_gap * typical)
+    part &= np.maximum(right, right.T) - np.minimum(left, left.T) <= params.part_width * typical
+    near |= part
     np.fill_diagonal(near, False)
     for i in np.flatnonzero(near.any(axis=1)):
         j = np.flatnonzero(near[i])
