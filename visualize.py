@@ -17,6 +17,7 @@ import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without it
 
 import numpy as np
 
+import extensions  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
 import handwriting
 import network_view
 from plumbing import cli

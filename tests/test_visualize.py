@@ -124,6 +124,18 @@ def test_script_saves_the_pictures_and_prints_their_paths(small_model, tmp_path)
             assert picture.format == "PNG" and picture.width > 300
 
 
+def test_script_reads_a_batch_normalization_model(tmp_path):
+    """batchnorm_cv.py's model (its FusedBatchNormalization layers) loads and is drawn, signed maps and all."""
+    keras.utils.set_random_seed(0)
+    model = tmp_path / "batchnorm.h5"
+    save_model(batchnorm_cv.define_model(), model)
+    result = run_script("visualize.py", "--model", model, "--out", tmp_path / "pictures")
+    assert result.returncode == 0, result.stderr
+    names = [os.path.basename(line) for line in result.stdout.splitlines()]
+    assert len(names) == 4 and names[0] == "filters.png" and names[-1] == "saliency.png", names
+    assert names[1].startswith("feature_maps_1_conv2d") and names[2].startswith("feature_maps_2_max_pooling2d")
+
+
 def test_a_number_gets_one_row_per_digit(monkeypatch, figures, sample, tmp_path):
     keras.utils.set_random_seed(0)
     model = tmp_path / "baseline.h5"
