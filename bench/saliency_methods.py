@@ -99,7 +99,7 @@ def draw_methods(path, out, rows=4):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/saliency_methods.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.saliency_methods", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", required=True, metavar="PATH", help="repeat for several")
     parser.add_argument("--count", type=int, default=200, help="MNIST test digits (default: 200)")
     parser.add_argument("--picture", metavar="FILE.png", help="also draw the maps of four digits, side by side")
@@ -111,7 +111,7 @@ def main(argv=None):
         for path in args.model:
             measure(path, args.count)
 
-    cli.run(run, "bench/saliency_methods.py")
+    cli.run(run, "python -m bench.saliency_methods")
 
 
 if __name__ == "__main__":
