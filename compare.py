@@ -196,7 +196,7 @@ def comparison_table(experiments, reference):
             d, _, pvalue = corrected_paired_ttest(e["scores"], reference["scores"], test_train_ratio=1 / (k - 1))
             diff, p = f"{100 * d:+.3f}", format_p(pvalue)
         rows.append([name, str(len(e["scores"])), pct(mean), pct(std), ci, diff, p])
-    header = ["experiment", "n (folds)", "mean accuracy %", "std %", "95% CI of mean %",
+    header = ["experiment", "n (folds)", "mean accuracy %", "sample std %", "95% CI of mean %",
               f"diff vs {reference['name']} (pp)", "p-value"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -250,8 +250,7 @@ def parse_args(argv=None):
     parser.add_argument("--reference", metavar="DIR_OR_JSON",
                         help="the experiment the others are tested against (default: baseline_cv if given, "
                              "else the first)")
-    parser.add_argument("--out", default=os.path.join("results", "compare"), metavar="DIR",
-                        help="where comparison.md and comparison.png go (default: results/compare)")
+    cli.add_flag(parser, "out", default=os.path.join("results", "compare"))
     parser.add_argument("--show", action="store_true", help="also open the figure in a window")
     return parser.parse_args(argv)
 

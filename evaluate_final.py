@@ -1,18 +1,28 @@
 """Stage 5: score the saved final model on the 10,000 MNIST test images.
 
     python evaluate_final.py         # prints "> 99.0..." (test accuracy, percent)
+    python evaluate_final.py --images my_digits/ --model final_model_handwriting.h5   # your own labelled images
 
 Also writes, into --out: confusion_matrix.png, metrics.json (the confusion
 counts and per-class accuracy) and misclassified.png (the test digits it got
 wrong, with true and predicted labels).
+
+--images DIR scores the model on your own images instead, read as
+predict_image.py reads them: labelled by a labels.csv in DIR (columns file,
+label) or else by their names, <label>_anything.png. It prints the accuracy
+and each image read wrong, with what it was read as.
 """
 import os
+import sys
 
 import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
+import handwriting
 import harness
+from handwriting.labels import labelled_images
 from plumbing import cli, files
+from plumbing.cli import UserError
 
 GALLERY_SIZE = 100  # misclassified digits shown at most
 
@@ -31,17 +41,45 @@ def save_gallery(images, true, predicted, path):
     files.save_figure(fig, path)
 
 
+def evaluate_images(model, labelled):
+    """Print the share of `labelled` images read right, then each one read wrong; returns the accuracy."""
+    read, wrong = [], []
+    for path, label in labelled:
+        try:
+            read.append((path, label, handwriting.read_digit(path)))
+        except UserError as e:  # a blank or broken image is read wrong, and says why
+            wrong.append(f"{path}: a {label}, read as nothing ({e})")
+    if read:
+        digits = np.stack([digit for _, _, digit in read])
+        probs = model.predict(digits, batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+        for (path, label, _), p in zip(read, probs):
+            if p.argmax() != label:
+                wrong.append(f"{path}: a {label}, read as {p.argmax()} (p={p.max():.3f})")
+    right = len(labelled) - len(wrong)
+    print("> %.3f (%d of %d images read right)" % (right / len(labelled) * 100, right, len(labelled)))
+    for line in sorted(wrong):
+        print(line)
+    return right / len(labelled)
+
+
 def main(argv=None):
     parser = cli.parser_for("evaluate_final.py", __doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to evaluate (default: final_model.h5)")
+    cli.add_flag(parser, "model")
+    parser.add_argument("--images", metavar="DIR",
+                        help="score on your own labelled images in DIR instead (labels.csv with columns file,label, "
+                             "or file names <label>_anything.png)")
     cli.add_data_args(parser, limit=False)
-    parser.add_argument("--out", default=os.path.join("results", "evaluate_final"), metavar="DIR",
-                        help="where the confusion matrix, metrics and gallery go (default: results/evaluate_final)")
+    cli.add_flag(parser, "out", default=os.path.join("results", "evaluate_final"))
     args = parser.parse_args(argv)
     cli.headless()
 
     def evaluate():
+        if args.images:
+            labelled, unlabelled = labelled_images(args.images)
+            if unlabelled:
+                print(f"evaluate_final.py: {args.images}: {len(unlabelled)} of {len(labelled) + len(unlabelled)} "
+                      "images have no label in their name (<label>_anything.png), skipped", file=sys.stderr)
+            return evaluate_images(files.load_model(args.model), labelled)
         model = files.load_model(args.model)
         # load dataset and prepare pixel data
         _, _, testX, testY = harness.load_dataset(args.data)

@@ -3,18 +3,19 @@
 An Experiment (a stage script, its --variant, and the settings it trains
 with) gives its results folder name, its scores.json configuration, its
 model builder, its fold tasks and its command line. The CV scripts
-(cv_main), study.py, compare.py, bench/scaling.py and --resume all use it.
+(cv_main), study.py, compare.py, bench.scaling and --resume all use it.
 """
 import dataclasses
 import functools
 import importlib
+import math
 import os
 import sys
 
 import harness
 import workers
 from extensions import AUGMENT_ROTATION, AUGMENT_TRANSLATION, AUGMENT_ZOOM, SCALINGS
-from plumbing import cli
+from plumbing import cli, files
 from plumbing.scores import ScoresFile
 
 
@@ -32,22 +33,23 @@ class Experiment:
     variant: str | None = None   # depth_cv.py's --variant
     augment: bool = False
 
+    def __post_init__(self):
+        problems = settings_problems(dataclasses.asdict(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+
     @property
     def name(self):
-        """results/<name>: the script, plus a suffix for each setting off the tutorial's model and training,
-        so experiments never overwrite each other (--epochs, --folds, --seed and --limit keep the name)."""
-        name = self.script[:-3]
-        if self.variant:
-            name += f"-{self.variant}"
-        if self.scaling != "normalize":
-            name += f"-{self.scaling}"
-        if self.learning_rate != 0.01:
-            name += f"-lr{self.learning_rate:g}"
-        if self.reuse_model:
-            name += "-reuse"
-        if self.augment:
-            name += "-augment"
-        return name
+        """results/<name>: the script, plus a suffix for each setting off its default, so runs with other
+        settings never overwrite each other (a quick --limit 6000 --epochs 2 goes to ...-epochs2-limit6000)."""
+        return self.script[:-3] + settings_suffix(dataclasses.asdict(self))
+
+    def title(self):
+        """What the plots say they show: the experiment and how it was trained."""
+        model = {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_SETTINGS}
+        return (f"{self.script[:-3]}{settings_suffix(model)}: {self.folds} folds x {self.epochs} "
+                f"epoch{'s' if self.epochs > 1 else ''}, "
+                f"batch {self.batch_size}, SGD lr {self.learning_rate:g}, seed {self.seed}")
 
     def config(self):
         """The settings as scores.json records them; --resume continues only a run with the same."""
@@ -81,9 +83,9 @@ class Experiment:
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Experiment) if f.name != "script"}
 
-# Each setting's flag: help text (its default is added from the dataclass) and argparse options.
+# Each setting's flag: help text (its default is added from the dataclass) and argparse options; --epochs
+# and --seed, which other scripts take too, are plumbing.cli.FLAGS'.
 FLAGS = {
-    "epochs": ("training epochs", dict(type=int, metavar="N")),
     "batch_size": ("batch size", dict(type=int, metavar="N")),
     "learning_rate": ("SGD learning rate ({default}; extension: try 0.001, 0.0001)", dict(type=float, metavar="LR")),
     "scaling": ("pixel scaling (default: normalize to [0, 1]; extension: center, standardize)",
@@ -92,9 +94,8 @@ FLAGS = {
                 f"{AUGMENT_TRANSLATION * 100:g}%% of the side) and zoom (up to {AUGMENT_ZOOM * 100:g}%%) the "
                 "training images; inference unchanged (default: off, the tutorial's way)",
                 dict(action="store_true")),
-    "seed": ("seed for the fold split, weights and shuffling; same seed, same scores", dict(type=int, metavar="S")),
     "folds": ("cross-validation folds", dict(type=int, metavar="K")),
-    "reuse_model": ("the original tutorial's way: ONE model trained on across all folds, so folds 2..k are "
+    "reuse_model": ("the original tutorial's way: ONE model, trained on fold after fold, so folds 2..k are "
                     "scored on images it has trained on (for comparison only)", dict(action="store_true")),
 }
 TRAINING = ("epochs", "batch_size", "learning_rate", "scaling", "augment", "seed")
@@ -103,13 +104,16 @@ TRAINING = ("epochs", "batch_size", "learning_rate", "scaling", "augment", "seed
 def add_flags(parser, names):
     """Add the flags of these settings, with the dataclass's defaults; --data and --limit after "seed"."""
     for name in names:
-        text, options = FLAGS[name]
-        default = DEFAULTS[name]
-        if "{default}" in text:
-            text = text.format(default=f"default: {default}")
-        elif options.get("action") != "store_true" and "(default" not in text:
-            text += f" (default: {default})"
-        parser.add_argument("--" + name.replace("_", "-"), default=default, help=text, **options)
+        if name in cli.FLAGS:
+            cli.add_flag(parser, name, default=DEFAULTS[name])
+        else:
+            text, options = FLAGS[name]
+            default = DEFAULTS[name]
+            if "{default}" in text:
+                text = text.format(default=f"default: {default}")
+            elif options.get("action") != "store_true" and "(default" not in text:
+                text += f" (default: {default})"
+            parser.add_argument("--" + name.replace("_", "-"), default=default, help=text, **options)
         if name == "seed":
             cli.add_data_args(parser)
 
@@ -119,10 +123,71 @@ def from_args(args, script):
     return Experiment(script, **{name: getattr(args, name) for name in DEFAULTS if hasattr(args, name)})
 
 
+# What makes a setting meaningful: Experiment refuses anything else, and so does every script's command line.
+RULES = {
+    "epochs": (lambda v: v >= 1, "must be at least 1"),
+    "batch_size": (lambda v: v >= 1, "must be at least 1"),
+    "folds": (lambda v: v >= 2, "must be at least 2"),
+    "limit": (lambda v: v is None or v >= 1, "must be at least 1"),
+    "learning_rate": (lambda v: math.isfinite(v) and v > 0, "must be a positive number"),
+}
+# The settings that only change how long or on what a run trains: each names itself in results/<name>
+# (and in train_final.py's model file), after the suffixes of the settings that change the model.
+RUN_SETTINGS = {"epochs": "epochs", "batch_size": "batch", "folds": "folds", "seed": "seed", "limit": "limit"}
+
+
+def settings_problems(settings):
+    """'--flag must be ...' for each setting in `settings` that breaks its rule."""
+    return [f"--{name.replace('_', '-')} {settings[name]:g} {message}"
+            for name, (ok, message) in RULES.items() if name in settings and not ok(settings[name])]
+
+
+def settings_suffix(settings):
+    """'-center-lr0.001-epochs2-limit6000': a suffix for each setting off its default, those that change the
+    model first ('' for the tutorial's run)."""
+    suffix = ""
+    if settings.get("variant"):
+        suffix += f"-{settings['variant']}"
+    if settings.get("scaling", "normalize") != "normalize":
+        suffix += f"-{settings['scaling']}"
+    if settings.get("learning_rate", 0.01) != 0.01:
+        suffix += f"-lr{settings['learning_rate']:g}"
+    if settings.get("reuse_model"):
+        suffix += "-reuse"
+    if settings.get("augment"):
+        suffix += "-augment"
+    return suffix + "".join(f"-{label}{settings[name]}" for name, label in RUN_SETTINGS.items()
+                            if name in settings and settings[name] != DEFAULTS[name])
+
+
 def check_args(parser, args):
-    cli.positive(parser, args, "epochs", "batch-size", "limit", "jobs")
-    if getattr(args, "folds", 2) < 2:
-        parser.error("--folds must be at least 2")
+    """A setting that cannot mean anything (0 epochs, a negative learning rate, ...): one line, exit status 2."""
+    problems = settings_problems(vars(args))
+    if problems:
+        parser.exit(2, f"{parser.prog}: error: {problems[0]}\n")
+    cli.positive(parser, args, "jobs")
+
+
+# ---------------------------------------------------------------- train_final.py's model file
+
+def final_model_path(settings, default="final_model.h5"):
+    """final_model.h5 at the tutorial's settings, else a name that says the others: final_model-epochs1-limit6000.h5."""
+    stem, ext = os.path.splitext(default)
+    return stem + settings_suffix(settings) + ext
+
+
+def final_model_file(args, default="final_model.h5"):
+    """(path, settings) for train_final.py: --model, else final_model_path, so a quick try never replaces the
+    tutorial's model. Refused, before training, if that file holds a model saved with other settings."""
+    settings = {name: getattr(args, name) for name in DEFAULTS if hasattr(args, name)}
+    path = args.model or final_model_path(settings, default)
+    saved = files.saved_settings(path)
+    if saved is not None and saved != settings:
+        diff = ", ".join(f"{k.replace('_', '-')} {saved.get(k)}" for k in sorted(set(saved) | set(settings))
+                         if saved.get(k) != settings.get(k))
+        raise cli.UserError(f"{path}: holds a model trained with other settings ({diff}); "
+                            "name another file with --model PATH, or delete it to replace it")
+    return path, settings
 
 
 def fold_runner(executor):
@@ -142,9 +207,8 @@ def cv_parser(script, description, variants=None, threads_per_fold=1):
         parser.add_argument("--variant", choices=list(variants), default=next(iter(variants)),
                             help=f"which model (default: {next(iter(variants))})")
     add_flags(parser, ["folds"])
-    parser.add_argument("--out", metavar="DIR",
-                        help=f"where scores.json and the plots go (default: results/{script[:-3]}, "
-                             "with a suffix per setting changed, e.g. -center, -lr0.001, -reuse)")
+    cli.add_flag(parser, "out", default_text=f"results/{script[:-3]}, with a suffix per setting changed, "
+                                             "e.g. -center, -lr0.001, -epochs2-limit6000")
     parser.add_argument("--show", action="store_true", help="also open the plots in windows")
     add_flags(parser, ["reuse_model"])
     parser.add_argument("--resume", action="store_true",
@@ -180,6 +244,7 @@ def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
             with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
                 harness.run_test_harness(experiment.define_model(), out, args.data, args.limit, args.folds, args.show,
                                          folds_run=workers.describe_executor(executor),
+                                         title=experiment.title(),
                                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                          reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,
                                          record=record, run_folds=fold_runner(executor))

@@ -1,6 +1,10 @@
-"""The tutorial's Extensions that change the model: pixel scaling (--scaling) and augmentation (--augment);
-and the fused batch normalization that trains batchnorm_cv.py's model faster (same learning)."""
+"""The tutorial's Extensions that change the model or its training images: pixel scaling (--scaling),
+augmentation (--augment), flags drawn on training 1s (--flag-ones) and the mean of several models
+(train_final.py --handwriting); and the fused batch normalization that trains batchnorm_cv.py's model
+faster (same learning)."""
 import keras
+import numpy as np
+from PIL import Image, ImageDraw
 
 SCALINGS = ("normalize", "center", "standardize")
 
@@ -60,6 +64,64 @@ def with_extensions(model, scaling, augment, train_images):
     """The model as --scaling and --augment change it (the tutorial's model when neither is set)."""
     model = with_scaling(model, scaling, train_images)
     return with_augmentation(model) if augment else model
+
+
+# --flag-ones: a 1 written with a flag at its top (and a base), as taught in much of Europe, is read as 7
+# by models trained on MNIST's mostly single-stroke 1s (docs/own_images.md, "A 1 with a flag"). Half of
+# the training 1s get one; a third of those a base too; measured by python -m bench.flag_ones measure.
+FLAG_SHARE = 0.5
+FLAG_BASE_SHARE = 1 / 3
+FLAG_LENGTH = (0.25, 0.45)  # of the digit's height
+FLAG_ANGLE = (20, 55)       # degrees below the horizontal, down to the left
+BASE_HALF_WIDTH = (0.2, 0.35)  # of the digit's height, each side
+FLAG_UPSCALE = 4  # flags are drawn at 4x and reduced, so they are anti-aliased like MNIST's strokes
+
+
+def add_flag(digit, rng, base=False):
+    """An MNIST 1 (28x28 uint8, white on black) with a flag at its top, and a base under it if `base`."""
+    import handwriting  # the stroke width as the reading of images measures it (imported here: CV scripts skip it)
+
+    ink = digit > 128
+    ys, xs = np.nonzero(ink)
+    top, bottom = ys.min(), ys.max()
+    height = bottom - top + 1
+    width = handwriting.stroke_width(ink)
+    x_top, x_bottom = xs[ys == top].mean(), xs[ys == bottom].mean()
+    length, angle = height * rng.uniform(*FLAG_LENGTH), np.radians(rng.uniform(*FLAG_ANGLE))
+    up = FLAG_UPSCALE
+    big = Image.new("L", (28 * up, 28 * up), 0)
+    draw = ImageDraw.Draw(big)
+    pen = max(1, round(width * up))
+    start = ((x_top + 0.5) * up, (top + 0.5) * up)
+    end = (start[0] - length * np.cos(angle) * up, start[1] + length * np.sin(angle) * up)
+    draw.line([start, end], fill=255, width=pen)
+    if base:
+        half = height * rng.uniform(*BASE_HALF_WIDTH) * up
+        y = (bottom + 0.5) * up
+        draw.line([((x_bottom + 0.5) * up - half, y), ((x_bottom + 0.5) * up + half, y)], fill=255, width=pen)
+    strokes = np.asarray(big.resize((28, 28), Image.BOX))
+    return np.maximum(digit, strokes)
+
+
+def with_flags(images, labels, seed, share=FLAG_SHARE):
+    """A copy of MNIST training images (N, 28, 28, 1 uint8, one-hot labels) where `share` of the 1s have a
+    flag (drawn from numpy's generator seeded with `seed`), and how many."""
+    rng = np.random.default_rng(seed)
+    images = images.copy()
+    ones = np.flatnonzero(labels.argmax(axis=1) == 1)
+    chosen = ones[rng.random(len(ones)) < share]
+    for i in chosen:
+        images[i, :, :, 0] = add_flag(images[i, :, :, 0], rng, base=rng.random() < FLAG_BASE_SHARE)
+    return images, len(chosen)
+
+
+def average(models):
+    """One model whose output is the mean of the given models' outputs (they keep their own layers and
+    weights, renamed member_0, member_1, ...: Keras needs unique names), saved and loaded like any model."""
+    for i, member in enumerate(models):
+        member.name = f"member_{i}"
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.Average()([member(inputs) for member in models]))
 
 
 # Registered under "harness", where it was first defined: saved models name it so.

@@ -160,7 +160,7 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
     todo = [fold for fold in range(n_folds) if fold not in finished]
     tasks = fold_tasks(define_model, dataX, dataY, folds, todo, seed, epochs=epochs, batch_size=batch_size,
                        scaling=scaling, augment=augment)
-    progress = Progress(epochs * len(todo))
+    progress = Progress(epochs * len(todo), epochs_per_training=epochs)
 
     def on_epoch(fold, epoch, logs):
         progress.label = f"fold {fold + 1}/{n_folds} "
@@ -182,34 +182,49 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
 
 # ---------------------------------------------------------------- present the results
 
-def summarize_diagnostics(histories, path, show=False):
-    """Learning curves: loss and accuracy per epoch, train blue, validation orange, every fold."""
+def summarize_diagnostics(histories, path, show=False, title=None):
+    """Learning curves: loss and accuracy (%) per epoch, train blue, validation orange, every fold."""
     import matplotlib.pyplot as plt
 
+    n_epochs = max(len(h["loss"]) for h in histories)
+    line = dict(marker="o", markersize=4) if n_epochs <= 10 else {}  # a point per epoch while they can be told apart
     fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
     for h in histories:
         epochs = range(1, len(h["loss"]) + 1)
-        ax_loss.plot(epochs, h["loss"], color="blue", label="train")
-        ax_loss.plot(epochs, h["val_loss"], color="orange", label="test")
-        ax_acc.plot(epochs, h["accuracy"], color="blue", label="train")
-        ax_acc.plot(epochs, h["val_accuracy"], color="orange", label="test")
+        ax_loss.plot(epochs, h["loss"], color="blue", label="train", **line)
+        ax_loss.plot(epochs, h["val_loss"], color="orange", label="test", **line)
+        ax_acc.plot(epochs, np.multiply(h["accuracy"], 100), color="blue", label="train", **line)
+        ax_acc.plot(epochs, np.multiply(h["val_accuracy"], 100), color="orange", label="test", **line)
     ax_loss.set_title("Cross Entropy Loss")
+    ax_loss.set_ylabel("loss")
     ax_acc.set_title("Classification Accuracy")
+    ax_acc.set_ylabel("accuracy (%)")
     ax_acc.set_xlabel("epoch")
-    ax_loss.legend(*[x[:2] for x in ax_loss.get_legend_handles_labels()])
+    ax_acc.set_xticks(range(1, n_epochs + 1, -(-n_epochs // 10)))  # whole epochs, ten ticks at most
+    ax_acc.set_xlim(0.5, n_epochs + 0.5)
+    ax_loss.legend(*[x[:2] for x in ax_loss.get_legend_handles_labels()],
+                   title=f"{len(histories)} fold{'s' if len(histories) > 1 else ''}")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     files.save_figure(fig, path, show)
 
 
-def summarize_performance(scores, path, show=False):
-    """Print mean and std of the fold accuracies and save their box plot."""
+def summarize_performance(scores, path, show=False, title=None):
+    """Print mean and std of the fold accuracies and save their box plot.
+    std is the population standard deviation (NumPy's default, as the tutorial's np.std)."""
     import matplotlib.pyplot as plt
 
-    print("Accuracy: mean=%.3f std=%.3f, n=%d" % (np.mean(scores) * 100, np.std(scores) * 100, len(scores)),
-          flush=True)
-    fig, ax = plt.subplots(figsize=(4, 5))
-    ax.boxplot(np.asarray(scores) * 100)
+    scores = np.asarray(scores) * 100
+    print("Accuracy: mean=%.3f std=%.3f, n=%d" % (np.mean(scores), np.std(scores), len(scores)), flush=True)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.boxplot(scores, tick_labels=[f"{len(scores)} folds"])
+    ax.plot(np.ones(len(scores)), scores, "o", color="black", alpha=0.6, label="one fold")
     ax.set_ylabel("fold accuracy (%)")
+    ax.set_title(f"Fold accuracies: mean {np.mean(scores):.3f}%, population std {np.std(scores):.3f}", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    ax.legend(loc="lower right")
     fig.tight_layout()
     files.save_figure(fig, path, show)
 
@@ -217,25 +232,47 @@ def summarize_performance(scores, path, show=False):
 # ---------------------------------------------------------------- run the test harness
 
 def run_test_harness(define_model, out, data=None, limit=None, n_folds=5, show=False,
-                     folds_run="in turn, in this process", **evaluate_args):
+                     folds_run="in turn, in this process", title=None, **evaluate_args):
     """The tutorial's run_test_harness: load and prepare the data, evaluate the model by k-fold
     cross-validation, then plot the learning curves and summarize the scores into `out`.
-    `folds_run` says how evaluate_args["run_folds"] runs them. Returns (scores, histories)."""
+    `folds_run` says how evaluate_args["run_folds"] runs them; `title` heads the plots.
+    Returns (scores, histories)."""
     # load dataset
     trainX, trainY, _, _ = load_dataset(data, limit)
-    if len(trainX) < n_folds:
-        raise UserError(f"--limit {limit} leaves fewer images than --folds {n_folds}")
+    check_folds(trainY.argmax(axis=1), n_folds, evaluate_args.get("seed", 1), data, limit)
     # what it trains on, before the first epoch: a user who expected a GPU finds out now
     print(f"{describe_device()}; folds {folds_run}", file=sys.stderr, flush=True)
     # prepare pixel data
     trainX = scale_pixels(trainX)
     # evaluate model
     scores, histories = evaluate_model(trainX, trainY, define_model, n_folds, **evaluate_args)
+    title = f"{title}, {len(trainX):,} images" if title else None
     # learning curves
-    summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), show)
+    summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), show, title)
     # summarize estimated performance
-    summarize_performance(scores, os.path.join(out, "boxplot.png"), show)
+    summarize_performance(scores, os.path.join(out, "boxplot.png"), show, title)
     return scores, histories
+
+
+def folds_lacking_a_digit(labels, n_folds, seed):
+    """The folds whose training or test images miss one of the ten digits (a score on them means little)."""
+    return [fold for fold, (train_ix, test_ix) in enumerate(kfold_splits(len(labels), n_folds, seed), 1)
+            if len(np.unique(labels[train_ix])) < 10 or len(np.unique(labels[test_ix])) < 10]
+
+
+def check_folds(labels, n_folds, seed, data=None, limit=None):
+    """Refuse, before training, folds that cannot hold every digit in training and test; with --limit,
+    name the least limit that works for these folds and this seed."""
+    if len(labels) >= 10 * n_folds and not folds_lacking_a_digit(labels, n_folds, seed):
+        return
+    problem = f"for --folds {n_folds} to hold each digit in every fold's training and test images"
+    if limit is None:
+        raise UserError(f"the data's {len(labels)} training images are too few {problem}")
+    (_, all_labels), _ = load_mnist(data)
+    least = next((n for n in range(10 * n_folds, len(all_labels) + 1)
+                  if not folds_lacking_a_digit(all_labels[:n], n_folds, seed)), None)
+    raise UserError(f"--limit {limit} is too few images {problem}; "
+                    + (f"the least that works here is --limit {least}" if least else "the data has too few"))
 
 
 # ---------------------------------------------------------------- Section 1: look at the data
@@ -246,8 +283,7 @@ def main(argv=None):
     parser = cli.parser_for("harness.py", "Section 1 of the tutorial: load MNIST, print its shapes and save "
                             "the first nine training images as a 3x3 grid")
     cli.add_data_args(parser)
-    parser.add_argument("--out", default=os.path.join("results", "dataset"), metavar="DIR",
-                        help="where first_nine.png goes (default: results/dataset)")
+    cli.add_flag(parser, "out", default=os.path.join("results", "dataset"))
     parser.add_argument("--show", action="store_true", help="also open the plot in a window")
     args = parser.parse_args(argv)
     cli.positive(parser, args, "limit")

@@ -115,8 +115,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="predict_image.py", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", default=[SAMPLE_IMAGE], metavar="IMAGE",
                         help="image files or directories of images (default: the sample_image.png beside this script)")
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to use (default: final_model.h5)")
+    cli.add_flag(parser, "model")
     parser.add_argument("--raw", action="store_true",
                         help="the tutorial's preprocessing only: grayscale and resize to 28x28")
     parser.add_argument("--top-k", type=int, metavar="K", help="show the K most likely digits with probabilities")

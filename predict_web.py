@@ -1,12 +1,16 @@
-"""Draw a digit in the browser: a local web page on the final model.
+"""Write a number in the browser: a local web page on the final model.
 
     python predict_web.py                  # then open the printed URL
     python predict_web.py --port 0         # any free port
 
 The page (web/) sends what you draw, or an image file, to POST /predict, which
-reads it exactly as predict_image.py reads a file and answers
-{"digit": 7, "probabilities": [ten floats], "input": "data:image/png;base64,..."}
-(the 28x28 image the model saw). Errors are {"error": "one line"} with a 4xx status.
+reads it exactly as predict_image.py reads a file and answers what
+`predict_image.py --json` prints for it ({"number": "2026", "digits": [{"digit",
+"probability", "box", "probabilities"}, ...]}, without "path"), plus the page's
+extras: "size" [width, height] of the image and "inputs", the 28x28 image the
+model saw for each digit (PNG data URLs). POST /predict?explain=1 adds "explain",
+for each digit the pixels behind the answer and the first layer's feature maps.
+Errors are {"error": "one line"} with a 4xx status.
 """
 import argparse
 import base64
@@ -18,7 +22,7 @@ import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from PIL import Image
@@ -26,6 +30,7 @@ from PIL import Image
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
+import network_view
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 # The page's own files, by URL path: nothing else on disk is ever served.
@@ -66,26 +71,52 @@ def image_bytes_from_json(body):
         raise BadRequest(HTTPStatus.BAD_REQUEST, f'"image": bad base64 ({e})')
 
 
-def png_data_url(digit):
-    """A (28, 28, 1) float image in [0, 1] as a data:image/png URL."""
+def png_data_url(pixels, mode="L"):
+    """A float image in [0, 1] ((28, 28) gray, or (h, w, 4) RGBA) as a data:image/png URL."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(digit[:, :, 0] * 255).astype(np.uint8), "L").save(buffer, "PNG")
+    Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8), mode).save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def predict(model, model_lock, image_bytes):
-    """An image file's bytes -> the /predict answer, read as predict_image.py reads a file."""
-    digit = handwriting.read_digit_bytes(image_bytes, "POST /predict")
+def heat_rgba(saliency):
+    """Saliency in [0, 1] as a see-through heat map: transparent where 0, opaque orange-yellow at 1."""
+    rgba = np.empty(saliency.shape + (4,))
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = 1, 0.25 + 0.75 * saliency, 0
+    rgba[..., 3] = saliency
+    return rgba
+
+
+def explain_digit(model, image):
+    """What the network saw in one 28x28 digit: the pixels behind its answer (network_view's saliency,
+    an ensemble's mean), as a heat map to lay over the input, and the first convolutional layer's
+    feature maps (an ensemble's first member's; one scale: 0 black, the layer's largest white)."""
+    image = image.reshape(28, 28, 1)
+    layer = network_view.first_conv(model).name  # an ensemble's: its first member's
+    maps = network_view.feature_maps(model, image)[layer]
+    top = max(float(maps.max()), 1e-12)
+    return {"saliency": png_data_url(heat_rgba(network_view.saliency(model, image)), "RGBA"),
+            "feature_maps": {"layer": layer, "members": len(network_view.members(model)), "shape": list(maps.shape),
+                             "maps": [png_data_url(maps[:, :, i] / top) for i in range(maps.shape[-1])]}}
+
+
+def predict(model, model_lock, image_bytes, explain=False):
+    """An image file's bytes -> the /predict answer: predict_image.py --json's for that file, plus
+    what the page shows: the image's size, the 28x28 input of each digit and, when asked, what the
+    network saw in each (saliency and the first layer's feature maps)."""
+    gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
+    candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
-        probs = np.asarray(model.predict_on_batch(digit[None]))[0]
-    return {"digit": int(np.argmax(probs)), "probabilities": [round(float(p), 6) for p in probs],
-            "input": png_data_url(digit)}
+        answer = handwriting.read_numbers(model, [gray], candidates=[candidates])[0]
+    digits = candidates if answer["digits"] else []  # "no digit": candidates, but none of them a digit
+    answer.update(size=[gray.shape[1], gray.shape[0]], inputs=[png_data_url(c.image) for c in digits])
+    if explain:
+        with model_lock:
+            answer["explain"] = [explain_digit(model, c.image) for c in digits]
+    return answer
 
 
 def error_status(message):
     """The HTTP status for a UserError from reading an image."""
-    if "no digit found" in message:
-        return HTTPStatus.UNPROCESSABLE_ENTITY
     if "image too large" in message:  # a decompression bomb
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     return HTTPStatus.BAD_REQUEST
@@ -126,15 +157,26 @@ class Handler(BaseHTTPRequestHandler):
                 return self.method_not_allowed()
             return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
         try:
-            answer = predict(self.model, self.model_lock, self.read_image())
+            explain = self.explain_asked()
+            answer = predict(self.model, self.model_lock, self.read_image(), explain)
         except BadRequest as e:
             self.close_connection = True  # its body may be unread: this connection cannot carry another request
             self.send_json(e.status, {"error": f"POST /predict: {e}"})
             return self.drop_unread_body()
         except UserError as e:  # from reading the image, as predict_image.py reports it
-            message = "no digit found" if "no digit found" in str(e) else str(e)
-            return self.send_json(error_status(str(e)), {"error": message})
+            return self.send_json(error_status(str(e)), {"error": str(e)})
         self.send_json(HTTPStatus.OK, answer)
+
+    def explain_asked(self):
+        """?explain=1: also what the network saw (slower); the only query parameter there is."""
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        unknown = sorted(set(query) - {"explain"})
+        if unknown:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"unknown parameter {unknown[0]!r} (there is only explain=1)")
+        values = query.get("explain", ["0"])
+        if values not in (["0"], ["1"]):
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"explain={values[-1]!r}: use explain=1 (or 0)")
+        return values == ["1"]
 
     def read_image(self):
         """The image file in the request body, or BadRequest."""
@@ -235,8 +277,7 @@ def serve(model, host, port):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="predict_web.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="the model to use (default: final_model.h5)")
+    cli.add_flag(parser, "model")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 for any free port)")

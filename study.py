@@ -56,8 +56,8 @@ def parse_args(argv=None):
                + "\n".join(f"  {e.name:<26} {e.command()}" for e in GRID))
     parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME", help="run only these experiments")
     experiment.add_flags(parser, ["epochs", "folds", "seed"])
-    parser.add_argument("--results", default="results", metavar="DIR",
-                        help="where each experiment's folder goes (default: results)")
+    cli.add_flag(parser, "out", default="results")
+    parser.add_argument("--results", dest="out", help=argparse.SUPPRESS)  # its name before --out
     cli.add_parallel_args(parser, default_jobs=workers.default_jobs(len(NAMES) * 5))
     args = parser.parse_args(argv)
     experiment.check_args(parser, args)
@@ -76,7 +76,7 @@ def main(argv=None):
         folds = harness.kfold_splits(len(dataX), args.folds, args.seed)
         records, finished, tasks = {}, {}, []
         for e in chosen:
-            records[e.name] = ScoresFile(os.path.join(args.results, e.name, "scores.json"), e.config(), args.data,
+            records[e.name] = ScoresFile(os.path.join(args.out, e.name, "scores.json"), e.config(), args.data,
                                          resume="lenient", say=lambda line: print(f"study.py: {line}", file=sys.stderr))
             finished[e.name] = records[e.name].start(folds)
             todo = [fold for fold in range(args.folds) if fold not in finished[e.name]]
@@ -103,16 +103,16 @@ def main(argv=None):
                     finished[name][fold] = (accuracy, history)
                     records[name].save(finished[name])
                     if len(finished[name]) == args.folds:
-                        summarize(name, finished[name], os.path.join(args.results, name))
+                        summarize(name, finished[name], os.path.join(args.out, name))
         except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
             experiment.stopped("study.py", stop, f"{sum(len(f) for f in finished.values())} folds kept in their "
                                "scores.json", "run the same command again to continue")
         trained = {key[0] for _, key, _ in tasks}
         for e in chosen:
             if e.name not in trained:  # finished on an earlier run
-                summarize(e.name, finished[e.name], os.path.join(args.results, e.name))
-        compare.compare_results([os.path.join(args.results, e.name) for e in chosen]
-                     + ["--out", os.path.join(args.results, "compare")])
+                summarize(e.name, finished[e.name], os.path.join(args.out, e.name))
+        compare.compare_results([os.path.join(args.out, e.name) for e in chosen]
+                     + ["--out", os.path.join(args.out, "compare")])
 
     cli.run(study, "study.py")
 

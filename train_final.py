@@ -1,41 +1,151 @@
-"""Stage 4: fit the deeper model on all 60,000 training images and save it as final_model.h5.
+"""Stage 4: fit the deeper model on the training images (all 60,000, or --limit N) and save it as final_model.h5.
 
     python train_final.py
-    python train_final.py --augment --epochs N --model final_model_augment.h5   # reads real handwriting better
+    python train_final.py --augment --epochs 15 --model final_model_augment.h5   # reads real handwriting better
+    python train_final.py --handwriting     # the model for your own handwriting: final_model_handwriting.h5
+
+--handwriting trains the members of HANDWRITING below one after another and
+saves their mean as one model (docs/own_images.md says why these). Each
+finished member is kept, with its settings, in <model>.members/: after an
+interruption the same command trains only the members not kept yet. Other
+flags changed from their defaults apply to every member (--limit 1000
+--epochs 1 for a quick try).
 """
+import dataclasses
+import os
 import sys
 
 import experiment
 import harness
 import keras
 from deeper_cv import define_model
-from extensions import with_extensions
+from extensions import average, with_extensions, with_flags
+from experiment import stopped
 from plumbing import cli, files
 from plumbing.progress import Progress, describe_device, fit_verbosity
+
+HANDWRITING_MODEL = "final_model_handwriting.h5"
+FLAG_ONES_MODEL = "final_model_flag_ones.h5"
+# --handwriting: the members, each as train_final.py's flags would set it. Two augmented seeds and one
+# with flags on 1s read real handwriting best of the models measured (docs/own_images.md, which model).
+HANDWRITING = [dict(augment=True, epochs=15, seed=1),
+               dict(augment=True, epochs=15, seed=2),
+               dict(augment=True, epochs=15, seed=1, flag_ones=True)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What one trained model depends on: its flags (a member is reused only with the same)."""
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    scaling: str
+    augment: bool
+    seed: int
+    flag_ones: bool
+    data: str | None
+    limit: int | None
+
+
+def settings_from(args, **changes):
+    return dataclasses.replace(Settings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)}),
+                               **changes)
+
+
+def train(settings, progress):
+    """train_final.py's model trained with these settings (flags drawn on the 1s before scaling, if asked)."""
+    # load dataset and prepare pixel data
+    trainX, trainY, _, _ = harness.load_dataset(settings.data, settings.limit)
+    if settings.flag_ones:
+        trainX, flagged = with_flags(trainX, trainY, settings.seed)
+        print(f"flags drawn on {flagged} of {int((trainY.argmax(axis=1) == 1).sum())} training 1s",
+              file=sys.stderr, flush=True)
+    trainX = harness.scale_pixels(trainX)
+    keras.utils.set_random_seed(settings.seed)
+    model = with_extensions(define_model(settings.learning_rate), settings.scaling, settings.augment, trainX)
+    model.fit(trainX, trainY, epochs=settings.epochs, batch_size=settings.batch_size,
+              verbose=fit_verbosity(), callbacks=[progress])
+    return model
+
+
+def member_settings(parser, args):
+    """The settings of each --handwriting member: the recipe's, with the flags the user changed on top."""
+    changed = {f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) != parser.get_default(f.name)}
+    for name in changed:
+        if len({member.get(name) for member in HANDWRITING}) > 1:
+            parser.error(f"--{name.replace('_', '-')} differs between --handwriting's members; it cannot be set")
+    return [settings_from(args, **{k: v for k, v in member.items() if k not in changed}) for member in HANDWRITING]
+
+
+class Members:
+    """The finished members of a --handwriting run: member_<i>.h5, each with the settings it was trained
+    with in its attributes (files.save_model), so only a member trained the same way is reused."""
+
+    def __init__(self, model_path):
+        self.folder = os.path.splitext(model_path)[0] + ".members"
+
+    def path(self, i):
+        return os.path.join(self.folder, f"member_{i + 1}.h5")
+
+    def kept(self, i, settings):
+        return files.saved_settings(self.path(i)) == dataclasses.asdict(settings)
+
+    def save(self, i, model, settings):
+        files.save_model(model, self.path(i), dataclasses.asdict(settings))
+
+
+def train_handwriting(members, out, settings):
+    """Train the members not kept yet, in turn, with one progress line (and ETA) over all of them;
+    then save their mean as one model at `out` (with the command's `settings`)."""
+    store = Members(out)
+    todo = [i for i, member in enumerate(members) if not store.kept(i, member)]
+    for i in sorted(set(range(len(members))) - set(todo)):
+        print(f"member {i + 1}/{len(members)}: kept from an earlier run ({store.path(i)})", file=sys.stderr)
+    progress = Progress(sum(members[i].epochs for i in todo))
+    try:
+        for i in todo:
+            progress.label = f"member {i + 1}/{len(members)} "
+            store.save(i, train(members[i], progress), members[i])
+    except KeyboardInterrupt as stop:
+        kept = sum(store.kept(i, member) for i, member in enumerate(members))
+        stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
+                "run the same command to train the rest")
+    model = average([files.load_model(store.path(i)) for i in range(len(members))])
+    files.save_model(model, out, settings)
+    print(f"saved {out}: the mean of {len(members)} models (kept in {store.folder})")
 
 
 def main(argv=None):
     parser = cli.parser_for("train_final.py", __doc__.splitlines()[0])
     experiment.add_flags(parser, experiment.TRAINING)
-    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
-                        help="where to save the model, Keras H5 format (default: final_model.h5)")
+    parser.add_argument("--flag-ones", action="store_true",
+                        help="draw a flag (a stroke down to the left, sometimes a base) on half the training 1s, "
+                             "as many people write 1; the test set is untouched (default: off)")
+    parser.add_argument("--handwriting", action="store_true",
+                        help="train the model recommended for your own handwriting: the mean of "
+                             + ", ".join(" ".join(f"--{k.replace('_', '-')}" if v is True else f"--{k} {v}"
+                                                  for k, v in member.items()) for member in HANDWRITING))
+    cli.add_flag(parser, "model", default=None,
+                 default_text=f"{cli.MODEL}, or {HANDWRITING_MODEL} with --handwriting; with other settings a name "
+                              "that says them, e.g. final_model-epochs1-limit6000.h5")
     args = parser.parse_args(argv)
     experiment.check_args(parser, args)
+    members = member_settings(parser, args) if args.handwriting else None
+    default = HANDWRITING_MODEL if args.handwriting else FLAG_ONES_MODEL if args.flag_ones else cli.MODEL
 
-    def train():
-        # load dataset and prepare pixel data
-        trainX, trainY, _, _ = harness.load_dataset(args.data, args.limit)
-        trainX = harness.scale_pixels(trainX)
-        keras.utils.set_random_seed(args.seed)
-        model = with_extensions(define_model(args.learning_rate), args.scaling, args.augment, trainX)
+    def run():
+        # --model, else a name that says the settings off their defaults: a quick try never replaces a
+        # model trained with other settings (refused before training)
+        path, settings = experiment.final_model_file(args, default)
         print(describe_device(), file=sys.stderr, flush=True)
-        model.fit(trainX, trainY, epochs=args.epochs, batch_size=args.batch_size,
-                  verbose=fit_verbosity(), callbacks=[Progress(args.epochs)])
+        if members:
+            return train_handwriting(members, path, settings)
+        model = train(settings_from(args), Progress(args.epochs))
         # written to a temp file and renamed: an interrupted run keeps the old model
-        files.save_model(model, args.model)
-        print(f"saved {args.model}")
+        files.save_model(model, path, settings)
+        print(f"saved {path}")
 
-    cli.run(train, "train_final.py")
+    cli.run(run, "train_final.py")
 
 
 if __name__ == "__main__":

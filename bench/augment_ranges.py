@@ -1,6 +1,6 @@
 """Choose --augment's ranges by measurement: train the deeper model with each candidate and score it.
 
-    python bench/augment_ranges.py --data ../shared/data/mnist.npz --epochs 3
+    python -m bench.augment_ranges --data ../shared/data/mnist.npz --epochs 3
 
 Each candidate (rotation in turns, translation and zoom as fractions of the
 side) trains the tutorial's deeper model on the first 50,000 training images
@@ -13,21 +13,16 @@ as it finishes.
 """
 import argparse
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from PIL import Image
 
-from PIL import Image  # noqa: E402
-
-import digits_accuracy  # noqa: E402
-import harness  # noqa: E402
-from plumbing import cli  # noqa: E402
-from plumbing.progress import Progress, format_seconds  # noqa: E402
-import extensions  # noqa: E402
-from deeper_cv import define_model  # noqa: E402
+from bench import digits_accuracy
+import harness
+from plumbing import cli
+from plumbing.progress import Progress, format_seconds
+import extensions
+from deeper_cv import define_model
 
 # (rotation, translation, zoom); (0, 0, 0) is the tutorial's training, without augmentation.
 CANDIDATES = [(0, 0, 0), (0.03, 0.08, 0.1), (0.05, 0.1, 0.1), (0.05, 0.1, 0.2), (0.08, 0.1, 0.1),
@@ -44,9 +39,9 @@ def candidate(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/augment_ranges.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.augment_ranges", description=__doc__.splitlines()[0])
     cli.add_data_args(parser, limit=False)
-    parser.add_argument("--epochs", type=int, default=3, metavar="N", help="training epochs (default: 3)")
+    cli.add_flag(parser, "epochs", default=3)
     parser.add_argument("--candidate", type=candidate, action="append", metavar="R,T,Z",
                         help="a candidate to measure; repeat for several (default: a built-in grid)")
     parser.add_argument("--real-digits", default=digits_accuracy.REAL_DIGITS, metavar="DIR")
@@ -77,7 +72,7 @@ def main(argv=None):
                   f"({round(scores[1] * len(real[3]))}) | {scores[2]:.1%} | {format_seconds(seconds)} |",
                   flush=True)
 
-    cli.run(measure, "bench/augment_ranges.py")
+    cli.run(measure, "python -m bench.augment_ranges")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Training speed: the project's fit path against the tutorial's plain model.fit.
 
-    python bench/bench.py                      # full run: 48,000 train + 12,000 validation images
-    python bench/bench.py --quick              # 6,000 + 1,500, for a fast check
-    python bench/bench.py --images 256 --models baseline --repeats 3
+    python -m bench.bench                      # full run: 48,000 train + 12,000 validation images
+    python -m bench.bench --quick              # 6,000 + 1,500, for a fast check
+    python -m bench.bench --images 256 --models baseline --repeats 3
 
 For each architecture (baseline, batchnorm, deeper) it trains ONE epoch at
 batch size 32 on the first N training images of MNIST (N = 48,000 by default),
@@ -45,19 +45,18 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)  # the stage scripts and harness live in the repo root
 
-import numpy as np  # noqa: E402
-import keras  # noqa: E402
+import numpy as np
+import keras
 
-import harness  # noqa: E402
-from plumbing.cli import UserError  # noqa: E402
-from plumbing import cli, files  # noqa: E402
-from plumbing.progress import cpu_name  # noqa: E402
-from plumbing.scores import versions  # noqa: E402
-import baseline_cv  # noqa: E402
-import batchnorm_cv  # noqa: E402
-import deeper_cv  # noqa: E402
+import harness
+from plumbing.cli import UserError
+from plumbing import cli, files
+from plumbing.progress import cpu_name
+from plumbing.scores import versions
+import baseline_cv
+import batchnorm_cv
+import deeper_cv
 
 # Every timed fit builds a fresh model, so TensorFlow warns about "retracing"; that is the point here.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -195,7 +194,7 @@ def short_path(path):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/bench.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_TRAIN_IMAGES:,} training images and a 1024x1024 matmul, for a fast check")
     parser.add_argument("--images", type=int, metavar="N",
@@ -205,8 +204,8 @@ def parse_args(argv=None):
                         help="timed epochs per path, interleaved; the median is reported (default: 1)")
     parser.add_argument("--models", default=",".join(ARCHITECTURES), metavar="LIST",
                         help=f"comma-separated subset of {','.join(ARCHITECTURES)} (default: all)")
-    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), metavar="PATH",
-                        help="where the results go (default: bench/results.json)")
+    cli.add_flag(parser, "out", default=os.path.join(ROOT, "bench", "results.json"), metavar="PATH",
+                 default_text="bench/results.json")
     cli.add_data_args(parser, limit=False)
     args = parser.parse_args(argv)
     cli.positive(parser, args, "images", "repeats")
@@ -257,4 +256,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    cli.run(main, "bench/bench.py")
+    cli.run(main, "python -m bench.bench")

@@ -1,6 +1,6 @@
 """How well predict_image.py reads digits that are not MNIST's, with and without its preprocessing.
 
-    python bench/digits_accuracy.py --model final_model.h5 --model final_model_augment.h5 \
+    python -m bench.digits_accuracy --model final_model.h5 --model final_model_augment.h5 \
         [--real-digits ../shared/real_digits] [--set DIR ...] [--sheets 500]
 
 Three kinds of set:
@@ -15,24 +15,21 @@ For each set and each model, the share predicted right with predict_image's
 MNIST-style preprocessing, and with the tutorial's plain resize (--raw).
 """
 import argparse
-import csv
 import os
-import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits
 
-import harness  # noqa: E402
-from plumbing.cli import UserError  # noqa: E402
-from plumbing import cli, files  # noqa: E402
-import handwriting  # noqa: E402
-import sheet_digits  # noqa: E402
+import harness
+from plumbing.cli import UserError
+from plumbing import cli, files
+import handwriting
+from handwriting.labels import read_labels_csv
+from bench import sheet_digits
 
 REAL_DIGITS = os.path.normpath(os.path.join(ROOT, "..", "shared", "real_digits"))
 # (size, resampling) of each rendering of load_digits; 112x112 bilinear is the one the targets name.
@@ -50,8 +47,7 @@ def real_digits_set(folder, name=None):
     labels_csv = os.path.join(folder, "labels.csv")
     if not os.path.isfile(labels_csv):
         return None
-    with open(labels_csv) as f:
-        labelled = [(os.path.join(folder, r["file"]), int(r["label"])) for r in csv.DictReader(f)]
+    labelled = read_labels_csv(labels_csv)
     paths, labels = zip(*labelled)
     ours = [load_or_none(p) for p in paths]
     found = np.asarray([image is not None for image in ours])
@@ -91,16 +87,15 @@ def accuracy(model, images, labels):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/digits_accuracy.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", metavar="PATH",
-                        help="a model to measure; repeat for several, side by side (default: final_model.h5)")
+    parser = argparse.ArgumentParser(prog="python -m bench.digits_accuracy", description=__doc__.splitlines()[0])
+    cli.add_flag(parser, "model", action="append", default=None, default_text=cli.MODEL)
     parser.add_argument("--real-digits", default=REAL_DIGITS, metavar="DIR")
     parser.add_argument("--set", action="append", default=[], metavar="DIR",
                         help="another folder of images with labels.csv (file,label); repeat for several")
     parser.add_argument("--sheets", type=int, default=500, metavar="N",
                         help="synthetic sheet-on-a-desk photos to generate and measure (default: 500; 0: none)")
     args = parser.parse_args(argv)
-    paths = args.model or ["final_model.h5"]
+    paths = args.model or [cli.MODEL]
 
     def measure():
         models = [files.load_model(p) for p in paths]
@@ -119,7 +114,7 @@ def main(argv=None):
                     cells += f" {acc * 100:.1f}% ({round(acc * len(labels))}) |"
             print(f"| {name} |{cells}", flush=True)
 
-    cli.run(measure, "bench/digits_accuracy.py")
+    cli.run(measure, "python -m bench.digits_accuracy")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def main(argv=None):
         predicted = {}  # (model, set) -> probabilities of all the set's candidates
         for name, rows, candidates, by_kind in sets:
             for path, model in models.items():
-                predicted[path, name] = reading.predict_candidates(model, candidates)
+                predicted[path, name] = reading.predict_candidates(model, candidates, members=True)
                 answers = reading.answers(candidates, *predicted[path, name])
                 print(table_row(name, os.path.basename(path), tally(rows, answers)), flush=True)
                 kinds = sorted({kind_of(k) for _, _, k in rows}) if by_kind else []

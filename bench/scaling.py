@@ -1,7 +1,7 @@
 """Fold throughput: folds in turn in one process, in 2 local worker processes, and on a Dask LocalCluster of 2.
 
-    python bench/scaling.py                       # deeper model, 4 folds of 9,600 + 2,400 images, 2 epochs
-    python bench/scaling.py --models baseline batchnorm deeper --repeats 2
+    python -m bench.scaling                       # deeper model, 4 folds of 9,600 + 2,400 images, 2 epochs
+    python -m bench.scaling --models baseline batchnorm deeper --repeats 2
 
 Each mode runs the same fold tasks (workers.run_folds, as the CV scripts and
 study.py do) and is timed from the start of its pool to the last fold's
@@ -27,15 +27,14 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import harness  # noqa: E402
-from plumbing import cli, files  # noqa: E402
-from plumbing.progress import format_seconds  # noqa: E402
-from plumbing.scores import versions  # noqa: E402
-import study  # noqa: E402
-from experiment import Experiment, fold_runner  # noqa: E402
-import workers  # noqa: E402
+import harness
+from plumbing import cli, files
+from plumbing.progress import format_seconds
+from plumbing.scores import versions
+import study
+from experiment import Experiment, fold_runner
+import workers
 
 MODELS = {"baseline": "baseline_cv.py", "batchnorm": "batchnorm_cv.py", "deeper": "deeper_cv.py"}
 MODES = ("in turn", "2 local workers", "Dask LocalCluster, 2 workers")
@@ -89,15 +88,16 @@ def study_on_paper(fold_seconds, overheads, n_workers):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/scaling.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=["deeper"])
     parser.add_argument("--images", type=int, default=12_000, metavar="N",
                         help="images split into the folds (default: 12,000: 9,600 train + 2,400 test per fold)")
     parser.add_argument("--folds", type=int, default=4, metavar="K", help="folds (tasks) per mode (default: 4)")
-    parser.add_argument("--epochs", type=int, default=2, metavar="N", help="epochs per fold (default: 2)")
+    cli.add_flag(parser, "epochs", default=2)
     parser.add_argument("--repeats", type=int, default=1, metavar="R", help="interleaved repeats (default: 1)")
     cli.add_data_args(parser, limit=False)
-    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "scaling.json"), metavar="PATH")
+    cli.add_flag(parser, "out", default=os.path.join(ROOT, "bench", "scaling.json"), metavar="PATH",
+                 default_text="bench/scaling.json")
     args = parser.parse_args(argv)
 
     def measure():
@@ -126,14 +126,14 @@ def main(argv=None):
         paper = {n: study_on_paper(full_fold, overheads, n) for n in (1, 2, 8, 32, 64)}
         write_report(args, runs, overheads, full_fold, paper)
 
-    cli.run(measure, "bench/scaling.py")
+    cli.run(measure, "python -m bench.scaling")
 
 
 def write_report(args, runs, overheads, full_fold, paper):
     lines = ["# Fold throughput: in turn, 2 local workers, Dask LocalCluster of 2",
              "",
              f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores "
-             f"({platform.processor() or platform.machine()}), `python bench/scaling.py "
+             f"({platform.processor() or platform.machine()}), `python -m bench.scaling "
              f"--models {' '.join(args.models)} --folds {args.folds} --images {args.images} --epochs {args.epochs}`: "
              f"{args.folds} folds of {args.images:,} images, {args.epochs} epochs each; wall seconds from starting "
              "the workers to the last fold's result (start-up and data transfer included); the ratio is folds "

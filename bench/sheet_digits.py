@@ -1,6 +1,6 @@
 """A synthetic set of photos of handwritten digits on a sheet of paper lying on a desk.
 
-    python bench/sheet_digits.py OUT_DIR [--count 600] [--seed 0] [--size 800]
+    python -m bench.sheet_digits OUT_DIR [--count 600] [--seed 0] [--size 800]
 
 Writes OUT_DIR/*.jpg and OUT_DIR/labels.csv (file,label,source), the layout
 bench/digits_accuracy.py --set reads. Each digit is drawn with Pillow from
@@ -23,6 +23,8 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
+
+from plumbing import cli
 
 EXIF_ORIENTATION = 0x0112
 
@@ -260,10 +262,10 @@ def write_set(folder, count, seed=0, long_side=800):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench/sheet_digits.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.sheet_digits", description=__doc__.splitlines()[0])
     parser.add_argument("folder", metavar="OUT_DIR")
     parser.add_argument("--count", type=int, default=600, help="number of photos (default: 600)")
-    parser.add_argument("--seed", type=int, default=0)
+    cli.add_flag(parser, "seed", default=0)
     parser.add_argument("--size", type=int, default=800, help="long side of each photo in pixels (default: 800)")
     args = parser.parse_args(argv)
     rows = write_set(args.folder, args.count, args.seed, args.size)

@@ -225,14 +225,19 @@ def ink_pieces(gray, params=PARAMS):
     """
     p = params
     if max(gray.shape) < p.min_photo_size:  # a drawing or an MNIST digit: light strokes on black are no sheet
-        return ink_at_work_size(at_work_size(gray, p.work_size), (0, 0) + gray.shape[::-1], gray.shape, p.drawing, p)
+        return ink_of_the_whole(gray, p.drawing, p)
     sheet = find_sheet(at_work_size(gray, p.sheet_search_size), p)
     if sheet is not None:
         work, region = paper_only(gray, sheet, p)
         ink = ink_at_work_size(work, region, gray.shape, p.sheet, p)
         if ink is not None or sheet.mean() >= p.blank_sheet_area:
             return ink  # a blank sheet is no digit; a small light region with nothing on it is a light digit
-    return ink_at_work_size(at_work_size(gray, p.work_size), (0, 0) + gray.shape[::-1], gray.shape, p.photo, p)
+    return ink_of_the_whole(gray, p.photo, p)
+
+
+def ink_of_the_whole(gray, kind, params=PARAMS):
+    whole = (0, 0, gray.shape[1], gray.shape[0])
+    return ink_at_work_size(at_work_size(gray, params.work_size), whole, gray.shape, kind, params)
 
 
 def ink_at_work_size(work, region, image_shape, kind, params=PARAMS):

@@ -4,12 +4,13 @@
     answers[0]["number"]     # "2026", "20?6", "45 78", or "" for no digit
 
 A candidate (handwriting.find_digits) is read as a digit when the model is
-sure of it: its most likely digit has at least MIN_PROBABILITY and, for a
-model that averages members (final_model_ensemble.h5), every member reads the
-same digit. Otherwise it is unsure, shown as "?". An image is "no digit" when
-it has no candidate, more than a number's worth of them (a photo's texture
-cut into pieces), or when most of its candidates are unsure (a scribble,
-letters, a cat). docs/own_images.md gives what this costs and buys, measured.
+sure enough of it (its most likely digit at Decision.min_probability or more)
+and its 28x28 ink has a digit's shape (no more loops than an 8, strokes no
+wider than MNIST's); otherwise it is unsure, shown as "?". An image is
+"no digit" when it has no candidate, more than a number's worth of them (a
+page of text, a texture cut into pieces), or when most of its candidates are
+unsure. docs/own_images.md gives what this costs and buys, measured, and what
+it does not tell apart (letters, scribbles).
 """
 import dataclasses
 
@@ -26,8 +27,9 @@ class Decision:
     # ../shared/real_digits at 0.44 or more (gimp2_7.png: 0.44) and rejects 1 of load_digits' 1,797 right ones at 0.4
     # (14 at 0.5, 205 at 0.8): a higher threshold turns more non-digits into "no digit" but costs real digits.
     min_probability: float = 0.4
-    # Also unsure when an ensemble's members read different digits: off, it costs 145 of load_digits' 1,797 and
-    # ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 24 more of bench/number_sets.py's 120 non-digits.
+    # Also unsure when an ensemble's members read different digits: off, as on it costs 106 of load_digits' 1,741
+    # right and ../shared/real_digits' gimp2_7.png (members 7, 8, 8) for 21 more of bench/number_sets.py's 120
+    # non-digits (python -m bench.numbers_accuracy prints this trade-off)
     members_agree: bool = False
     # Ink no digit has, in the 28x28 image's pixels over 0.5 (as MNIST's strokes are measured, pipeline.py):
     # more loops than an 8's two (MNIST's test set: 1 digit in 3,000 has 3) ...
@@ -51,16 +53,17 @@ def member_models(model):
     return [layer for layer in getattr(model, "layers", []) if isinstance(layer, keras.Model)]
 
 
-def predict(model, images):
-    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10): one pass over the batch.
+def predict(model, images, members=False):
+    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10).
 
-    A single model is its own only member.
+    Only when asked are an ensemble's members run one by one (the model itself is one call); otherwise, and for a
+    single model, the model is its own only member.
     """
-    members = member_models(model)
-    if len(members) < 2:
-        probabilities = np.asarray(model(images, training=False), np.float64)
+    parts = member_models(model) if members else []
+    if len(parts) < 2:
+        probabilities = np.asarray(model.predict_on_batch(images), np.float64)  # compiled: ms, not an eager call
         return probabilities, probabilities[None]
-    outputs = np.stack([np.asarray(member(images, training=False), np.float64) for member in members])
+    outputs = np.stack([np.asarray(member.predict_on_batch(images), np.float64) for member in parts])
     return outputs.mean(axis=0), outputs
 
 
@@ -115,16 +118,16 @@ def answer(candidates, probabilities, member_probabilities, top_k=None, decision
 
 def read_candidates(model, candidates_per_image, top_k=None, decision=DECISION):
     """read_numbers() for candidates already found: a list (one per image) of lists of Candidates."""
-    probabilities, members = predict_candidates(model, candidates_per_image)
+    probabilities, members = predict_candidates(model, candidates_per_image, decision.members_agree)
     return answers(candidates_per_image, probabilities, members, top_k, decision)
 
 
-def predict_candidates(model, candidates_per_image):
+def predict_candidates(model, candidates_per_image, members=False):
     """predict() for all the images' candidates in one batch: (n, 10) and (members, n, 10), n all candidates."""
     flat = [c for candidates in candidates_per_image for c in candidates]
     if not flat:
         return np.zeros((0, 10)), np.zeros((1, 0, 10))
-    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]))
+    return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]), members)
 
 
 def answers(candidates_per_image, probabilities, members, top_k=None, decision=DECISION):

@@ -21,11 +21,40 @@ def run(main, prog=None):
         sys.exit(130)
 
 
+MODEL = "final_model.h5"  # the tutorial's final model, what every script reads by default
+
+# The flags several scripts take, defined once: the same name, help and options everywhere. A script
+# may give its own default (the help then names it) and options such as action="append".
+FLAGS = {
+    "model": ("the model, a Keras H5 file", dict(metavar="PATH", default=MODEL)),
+    "data": ("local MNIST .npz in Keras's layout (default: $MNIST_PATH, else download via Keras)",
+             dict(metavar="PATH")),
+    "out": ("where this run's results are written", dict(metavar="DIR")),
+    "seed": ("random seed: the initial weights, the shuffling (and a CV script's fold split, a benchmark's "
+             "drawn images); same seed, same result", dict(type=int, metavar="S")),
+    "limit": ("use only the first N training images", dict(type=int, metavar="N")),
+    "epochs": ("training epochs", dict(type=int, metavar="N")),
+}
+
+
+def add_flag(parser, name, default_text=None, **options):
+    """Add the shared flag --`name` (a key of FLAGS), with this script's argparse `options` (default=...,
+    action="append", ...) over the shared ones. `default_text` says the default when it is not one value."""
+    text, shared = FLAGS[name]
+    options = {**shared, **options}
+    default = default_text or options.get("default")
+    if options.get("action") == "append":
+        text += f" (repeat for several{f'; default: {default}' if default else ''})"
+    elif default is not None:
+        text += f" (default: {default})"
+    parser.add_argument("--" + name.replace("_", "-"), help=text, **options)
+
+
 def add_data_args(parser, limit=True):
-    parser.add_argument("--data", metavar="PATH",
-                        help="local MNIST .npz in Keras's layout (default: $MNIST_PATH, else download via Keras)")
+    """--data, and --limit unless `limit` is False."""
+    add_flag(parser, "data")
     if limit:
-        parser.add_argument("--limit", type=int, metavar="N", help="use only the first N training images")
+        add_flag(parser, "limit")
 
 
 def add_parallel_args(parser, default_jobs):

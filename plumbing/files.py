@@ -23,10 +23,19 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file owner-only; the file in place gets the mode any new file gets here
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def current_umask():
+    """The process's umask (reading it means setting it: it is put straight back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def write_json(obj, path):
@@ -46,10 +55,30 @@ def save_figure(fig, path, show=False):
     plt.close(fig)
 
 
-def save_model(model, path):
-    """model.save() through a temp file, so killing the run never leaves a broken model at `path`."""
+SETTINGS_ATTRIBUTE = "training_settings"  # in the H5 file's root attributes, as JSON
+
+
+def save_model(model, path, settings=None):
+    """model.save() through a temp file, so killing the run never leaves a broken model at `path`;
+    `settings` (how it was trained) go into the H5 file's attributes, for saved_settings."""
+    import h5py
+
     with atomic_path(path) as tmp:
         model.save(tmp)
+        if settings is not None:
+            with h5py.File(tmp, "a") as f:
+                f.attrs[SETTINGS_ATTRIBUTE] = json.dumps(settings, sort_keys=True)
+
+
+def saved_settings(path):
+    """The settings save_model recorded in the H5 file at `path`; None when there is no such file or record."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(f.attrs[SETTINGS_ATTRIBUTE])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def load_model(path):
@@ -73,16 +102,17 @@ def read_mnist_npz(path):
     """Read and check a local .npz in Keras's MNIST layout: ((x_train, y_train), (x_test, y_test))."""
     if not os.path.isfile(path):
         raise UserError(f"{path}: data file not found")
+    not_mnist = f"{path}: not an .npz file with MNIST's arrays {', '.join(MNIST_KEYS)}"
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in MNIST_KEYS if k not in data.files]
             if missing:
-                raise UserError(f"{path}: not MNIST in Keras's layout, missing key(s) {', '.join(missing)}")
+                raise UserError(f"{not_mnist} (it has no {', '.join(missing)})")
             arrays = {k: data[k] for k in MNIST_KEYS}
     except UserError:
         raise
-    except Exception as e:  # zipfile, pickle and OS errors all mean the same to the user
-        raise UserError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})".replace("\n", " "))
+    except Exception:  # not a zip, a pickle, a .npy, a text file: all the same to the user
+        raise UserError(not_mnist) from None
     for key, ndim in MNIST_KEYS.items():
         a = arrays[key]
         if a.dtype != np.uint8 or a.ndim != ndim or (ndim == 3 and a.shape[1:] != (28, 28)):

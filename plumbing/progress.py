@@ -8,11 +8,18 @@ import keras
 
 
 class Progress(keras.callbacks.Callback):
-    """One line per epoch on stderr with the time left for the whole run (Keras's bar only knows the epoch)."""
+    """One line per epoch on stderr with the time left for the whole run (Keras's bar only knows the epoch).
 
-    def __init__(self, total_epochs, label=""):
+    In a notebook each line replaces the one before (a carriage return), and only each training's last
+    epoch (every `epochs_per_training`, default all of them) ends its line: the saved outputs keep one
+    progress line per training, not one per epoch.
+    """
+
+    def __init__(self, total_epochs, label="", epochs_per_training=None):
         super().__init__()
         self.total_epochs, self.label, self.done = total_epochs, label, 0
+        self.epochs_per_training = epochs_per_training or total_epochs
+        self.in_place = in_notebook()
         self.start = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -20,8 +27,18 @@ class Progress(keras.callbacks.Callback):
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total_epochs - self.done)
         metrics = " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if "accuracy" in k)
-        print(f"{self.label}epoch {epoch + 1}: {metrics} | {self.done}/{self.total_epochs} epochs, "
-              f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}", file=sys.stderr, flush=True)
+        line = (f"{self.label}epoch {epoch + 1}: {metrics} | {self.done}/{self.total_epochs} epochs, "
+                f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}")
+        if not self.in_place:
+            print(line, file=sys.stderr, flush=True)
+        else:
+            last = (epoch + 1) % self.epochs_per_training == 0
+            print("\r" + line, end="\n" if last else "", file=sys.stderr, flush=True)
+
+
+def in_notebook():
+    """Running in a Jupyter kernel, its stderr shown in the notebook (not a terminal)."""
+    return "ipykernel" in sys.modules and not sys.stderr.isatty()
 
 
 def format_seconds(s):

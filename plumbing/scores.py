@@ -89,6 +89,7 @@ class ScoresFile:
         self.split = split_fingerprint(folds)
         self.n_samples = sum(len(test_ix) for _, test_ix in folds)
         if not self.resume:
+            self.refuse_to_replace_other_settings()
             return {}
         lenient = self.resume == "lenient"
         if lenient and not os.path.exists(self.path):
@@ -106,6 +107,20 @@ class ScoresFile:
             with open(self.path) as f:
                 self.start_time -= json.load(f).get("wall_seconds", 0.0)
         return done
+
+    def refuse_to_replace_other_settings(self):
+        """A complete run made with other settings stays (the same settings are simply run again)."""
+        try:
+            with open(self.path) as f:
+                saved = json.load(f)
+        except (OSError, ValueError):
+            return
+        earlier = {"augment": False, **saved.get("config", {})}
+        if saved.get("complete") and earlier != self.config:
+            diff = ", ".join(f"{k.replace('_', '-')} {earlier.get(k)}" for k in sorted(set(earlier) | set(self.config))
+                             if earlier.get(k) != self.config.get(k))
+            raise UserError(f"{self.path}: holds a complete run with other settings ({diff}); "
+                            "choose another --out DIR, or delete it to replace it")
 
     def save(self, finished):
         write_scores(self.path, finished, self.config, self.n_samples, self.split, self.data,

@@ -1,9 +1,10 @@
 """A pinned set of images and the 28x28 digits the reading pipeline gave for them at commit caa491e
 (before it became the handwriting package), so that a change meant to keep results can show it does.
 
-tests/pinned_digits.npz was written at caa491e (a checkout in /work/ref) by
+tests/pinned_digits.npz was written by caa491e's predict_image.py, from a checkout of that commit, with
+this folder on the path:
 
-    cd /work/ref && python -c 'import sys; sys.path.insert(0, "/work/wt-pkg/tests"); import predict_image, \
+    cd CAA491E_CHECKOUT && python -c 'import sys; sys.path.insert(0, "THIS_REPO/tests"); import predict_image, \
         pinned_digits; pinned_digits.write_pins(predict_image.load_image_bytes, predict_image.to_mnist)'
 
 Every input is made here from Pillow drawings, bench/sheet_digits.py (seeded) and scikit-learn's

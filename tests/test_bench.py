@@ -1,25 +1,42 @@
-"""bench/bench.py: the analytic FLOP count, and a tiny run end to end (no timings are checked)."""
-import importlib.util
+"""bench/: a package of benchmarks run as python -m bench.NAME; bench.bench's analytic FLOP count, and a tiny
+run end to end (no timings are checked)."""
+import glob
 import json
 import os
+import subprocess
+import sys
+
+import pytest
 
 import baseline_cv
 import batchnorm_cv
 import deeper_cv
-from conftest import REPO, assert_one_line_error, run_script
+from bench import bench
+from conftest import REPO, assert_one_line_error
 
-BENCH = os.path.join("bench", "bench.py")
-
-
-def load_bench():
-    """bench/ is a folder of scripts, not a package: load bench.py by its path."""
-    spec = importlib.util.spec_from_file_location("bench_script", os.path.join(REPO, BENCH))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+BENCHMARKS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "bench", "*.py"))
+                    if not p.endswith("__init__.py"))
 
 
-bench = load_bench()
+def run_module(name, *args, timeout=600):
+    """python -m bench.NAME from the repo root, as the docs say to run a benchmark."""
+    return subprocess.run([sys.executable, "-m", f"bench.{name}", *map(str, args)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONUNBUFFERED="1"), timeout=timeout, cwd=REPO)
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_each_benchmark_runs_as_a_module_and_leaves_sys_path_alone(name):
+    with open(os.path.join(REPO, "bench", f"{name}.py")) as f:
+        assert "sys.path" not in f.read()
+    result = run_module(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: python -m bench.{name}")
+
+
+def test_benchmarks_keep_to_measuring():
+    assert {"flag_ones", "digits_accuracy", "bench", "bench_web", "scaling", "sheet_digits"} <= set(BENCHMARKS)
+    from bench import flag_ones
+    assert not hasattr(flag_ones, "train") and not hasattr(flag_ones, "ensemble")  # train_final.py does those
 BASELINE_FORWARD_FLOPS = (2 * 26 * 26 * 3 * 3 * 1 * 32 + 26 * 26 * 32  # conv: multiply-adds + bias adds
                           + 2 * 5408 * 100 + 100                        # dense: 13*13*32 = 5408 inputs
                           + 2 * 100 * 10 + 10)                          # softmax layer
@@ -41,12 +58,12 @@ def test_epoch_flops():
 
 
 def test_unknown_model_is_a_one_line_error():
-    assert_one_line_error(run_script(BENCH, "--models", "baseline,nope"), "--models")
+    assert_one_line_error(run_module("bench", "--models", "baseline,nope"), "--models")
 
 
 def test_tiny_run_writes_results(mnist, tmp_path):
     out = tmp_path / "results.json"
-    result = run_script(BENCH, "--quick", "--images", 256, "--models", "baseline", "--data", mnist, "--out", out,
+    result = run_module("bench", "--quick", "--images", 256, "--models", "baseline", "--data", mnist, "--out", out,
                         timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| baseline |" in result.stdout

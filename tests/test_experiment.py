@@ -25,6 +25,36 @@ def test_experiment_names_its_results_folder():
     assert experiment.from_args(args, "depth_cv.py").name == "depth_cv-conv-center-lr0.001-reuse"
 
 
+def test_settings_off_their_defaults_name_the_folder_and_the_model():
+    """A quick try lands beside the tutorial's run, never on it."""
+    assert experiment.Experiment("baseline_cv.py", limit=3000, epochs=2).name == "baseline_cv-epochs2-limit3000"
+    e = experiment.Experiment("depth_cv.py", variant="dense", learning_rate=0.001, folds=3, seed=2, batch_size=64)
+    assert e.name == "depth_cv-dense-lr0.001-batch64-folds3-seed2"
+    assert experiment.final_model_path({"epochs": 10, "limit": None, "seed": 1}) == "final_model.h5"
+    assert experiment.final_model_path({"epochs": 1, "limit": 6000}) == "final_model-epochs1-limit6000.h5"
+    assert experiment.final_model_path({"augment": True, "epochs": 15}) == "final_model-augment-epochs15.h5"
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"epochs": 0}, "--epochs 0 must be at least 1"),
+    ({"folds": 1}, "--folds 1 must be at least 2"),
+    ({"limit": 0}, "--limit 0 must be at least 1"),
+    ({"batch_size": -3}, "--batch-size -3 must be at least 1"),
+    ({"learning_rate": -1.0}, "--learning-rate -1 must be a positive number"),
+    ({"learning_rate": 0.0}, "--learning-rate 0 must be a positive number"),
+    ({"learning_rate": float("nan")}, "--learning-rate nan must be a positive number"),
+])
+def test_meaningless_settings_are_refused(settings, message, capsys):
+    with pytest.raises(ValueError, match=message):
+        experiment.Experiment("baseline_cv.py", **settings)
+    parser = experiment.cv_parser("baseline_cv.py", "")
+    args = parser.parse_args([])
+    vars(args).update(settings)
+    with pytest.raises(SystemExit) as e:
+        experiment.check_args(parser, args)
+    assert e.value.code == 2 and capsys.readouterr().err == f"baseline_cv.py: error: {message}\n"  # one line
+
+
 def test_config_is_what_scores_json_has_always_recorded():
     assert experiment.Experiment("baseline_cv.py").config() == SCORES_JSON_CONFIG
     e = experiment.Experiment("deeper_cv.py", augment=True, limit=600, learning_rate=0.001)

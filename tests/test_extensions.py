@@ -139,3 +139,44 @@ def test_fused_batch_normalization_learns_as_keras_does(shape):
     assert not np.allclose(ours.moving_variance.numpy(), 1.0)  # it moved
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(keras_own(x)), atol=2e-5)  # inference
 
+
+
+# ---------------------------------------------------------------- --flag-ones and the mean of models
+
+def synthetic_ones_and_zeros():
+    """Ten 1s (vertical bars of varied position, height and width) and five 0s (rings), uint8 white on black."""
+    images = np.zeros((15, 28, 28, 1), np.uint8)
+    for i in range(10):
+        x, top, width = 10 + i, 4 + i % 3, 2 + i % 3
+        images[i, top:24, x:x + width, 0] = 255
+    yy, xx = np.mgrid[:28, :28]
+    images[10:, ..., 0] = (np.abs(np.hypot(yy - 14, xx - 14) - 8) < 1.5) * 255
+    return images, np.eye(10)[[1] * 10 + [0] * 5]
+
+
+def test_flags_are_drawn_on_some_ones_only_as_before():
+    images, labels = synthetic_ones_and_zeros()
+    flagged, count = extensions.with_flags(images, labels, seed=3)
+    changed = (flagged != images).reshape(15, -1).any(axis=1)
+    assert count == changed.sum() == 7 and not changed[10:].any()  # 1s only, about half of them
+    assert (flagged >= images).all()  # strokes are added, never removed
+    # The same images as bench/flag_ones.py's with_flags(images, labels, 0.5, 3) drew before it moved here
+    # (commit caa491e), so train_final.py --flag-ones trains on the same flagged 1s.
+    assert int(flagged.astype(np.int64).sum()) == 367209 and int((flagged != images).sum()) == 182
+    assert [int(d.sum()) for d in flagged[:10]] == [12418, 17295, 18360, 10200, 22685, 28346, 12592, 16274,
+                                                    18360, 11779]
+    again, _ = extensions.with_flags(images, labels, seed=3)
+    other, _ = extensions.with_flags(images, labels, seed=4)
+    assert np.array_equal(again, flagged) and not np.array_equal(other, flagged)
+
+
+def test_average_is_the_mean_of_the_models_and_saves_to_h5(tmp_path):
+    x, _ = tiny_data(8)
+    models = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        models.append(deeper_cv.define_model())
+    expected = np.mean([m.predict(x, verbose=0) for m in models], axis=0)
+    path = tmp_path / "mean.h5"
+    files.save_model(extensions.average(models), path)
+    np.testing.assert_allclose(files.load_model(str(path)).predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)

@@ -54,7 +54,7 @@ def test_load_dataset_reads_mnist_path_env(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("override, message", [
-    ({"x_test": None}, "missing key(s) x_test"),
+    ({"x_test": None}, "not an .npz file with MNIST's arrays x_train, y_train, x_test, y_test (it has no x_test)"),
     ({"x_train": np.zeros((50, 28, 28), np.float32)}, "x_train should be uint8"),
     ({"x_train": np.zeros((50, 32, 32), np.uint8)}, "x_train should be uint8 (N, 28, 28)"),
     ({"y_train": np.full(50, 10, np.uint8)}, "labels outside 0..9"),
@@ -70,9 +70,65 @@ def test_malformed_data_file_is_a_user_error(tmp_path, override, message):
 def test_missing_and_non_npz_data_files(tmp_path):
     with pytest.raises(UserError, match="data file not found"):
         harness.load_dataset(str(tmp_path / "nope.npz"))
-    (tmp_path / "text.npz").write_text("hello")
-    with pytest.raises(UserError, match="not a readable .npz"):
-        harness.load_dataset(str(tmp_path / "text.npz"))
+    np.save(tmp_path / "objects.npy", np.array([{"x_train": 1}], dtype=object))  # pickled: never loaded
+    np.save(tmp_path / "plain.npy", np.zeros(3))
+    (tmp_path / "notes.txt").write_text("hello")
+    for name in ("notes.txt", "objects.npy", "plain.npy"):
+        with pytest.raises(UserError) as e:
+            harness.load_dataset(str(tmp_path / name))
+        assert str(e.value) == (f"{tmp_path / name}: not an .npz file with MNIST's arrays "
+                                "x_train, y_train, x_test, y_test")  # no advice to load anything unsafely
+
+
+def test_folds_without_every_digit_are_refused_naming_the_least_limit(tmp_path, monkeypatch):
+    labels = np.arange(1000) % 10
+    harness.check_folds(labels, 5, seed=1)  # 200 images a fold, every digit in each
+    monkeypatch.setattr(harness, "load_mnist", lambda data=None: ((None, labels), (None, None)))
+    with pytest.raises(UserError) as e:
+        harness.check_folds(labels[:12], 10, seed=1, limit=12)
+    least = int(str(e.value).rsplit("--limit ", 1)[1])
+    assert str(e.value).startswith("--limit 12 is too few images for --folds 10 to hold each digit")
+    assert least >= 100 and not harness.folds_lacking_a_digit(labels[:least], 10, 1)
+    assert all(harness.folds_lacking_a_digit(labels[:n], 10, 1) for n in range(12, least))  # the least that works
+    with pytest.raises(UserError, match="the data's 30 training images are too few for --folds 5"):
+        harness.check_folds(labels[:30], 5, seed=1)
+    assert harness.folds_lacking_a_digit(np.r_[labels[:99], 3], 2, 1) == []
+    assert harness.folds_lacking_a_digit(np.zeros(100, int), 2, 1) == [1, 2]
+
+
+def captured_figure(monkeypatch):
+    """The figure a summarize_* function saves, kept open to look at."""
+    from plumbing import files
+    saved = {}
+    monkeypatch.setattr(files, "save_figure", lambda fig, path, show=False: saved.update(fig=fig))
+    return saved
+
+
+@pytest.mark.parametrize("n_epochs", [1, 2, 10])
+def test_learning_curves_are_readable_at_every_epoch_count(monkeypatch, n_epochs):
+    saved = captured_figure(monkeypatch)
+    rng = np.random.default_rng(0)
+    histories = [{k: list(rng.uniform(0.1, 0.99, n_epochs)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
+                 for _ in range(3)]
+    harness.summarize_diagnostics(histories, "unused.png", title="baseline_cv: 3 folds x 1 epoch")
+    fig = saved["fig"]
+    ax_loss, ax_acc = fig.axes
+    assert list(ax_acc.get_xticks()) == list(range(1, n_epochs + 1))  # whole epochs only
+    assert fig.texts[0].get_text() == "baseline_cv: 3 folds x 1 epoch"  # suptitle: the experiment
+    assert ax_acc.get_ylabel() == "accuracy (%)" and ax_acc.get_ylim()[1] > 50  # percent, as printed
+    assert all(line.get_marker() == "o" for line in ax_acc.get_lines())  # a single epoch is visible
+    assert len(ax_acc.get_lines()) == 6
+
+
+def test_box_plot_is_titled_labelled_and_says_which_std(monkeypatch, capsys):
+    saved = captured_figure(monkeypatch)
+    harness.summarize_performance([0.98, 0.985, 0.99], "unused.png", title="deeper_cv: 3 folds x 10 epochs")
+    assert capsys.readouterr().out == "Accuracy: mean=98.500 std=0.408, n=3\n"  # the tutorial's line (np.std)
+    fig = saved["fig"]
+    ax = fig.axes[0]
+    assert ax.get_title() == "Fold accuracies: mean 98.500%, population std 0.408"
+    assert fig.texts[0].get_text() == "deeper_cv: 3 folds x 10 epochs"
+    assert ax.get_ylabel() == "fold accuracy (%)" and [t.get_text() for t in ax.get_xticklabels()] == ["3 folds"]
 
 
 def test_download_failure_names_the_cache_file(monkeypatch, tmp_path):

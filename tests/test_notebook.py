@@ -16,6 +16,8 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import REPO, mnist_path
+from experiment import Experiment
+from tools import notebook_cells
 
 NOTEBOOK = os.path.join(REPO, "tutorial.ipynb")
 FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
@@ -25,6 +27,8 @@ CV_SCRIPTS = ["baseline_cv.py", "batchnorm_cv.py", "deeper_cv.py"]
 # Small: 3,000 images, one epoch, two folds; one Extension (its folds run in worker processes started from
 # the kernel). The final model, the deeper one on 3,000 images for one epoch, reads the sample as 7 (p=0.99).
 SMALL = {"LIMIT": 3000, "EPOCHS": 1, "FOLDS": 2, "FINAL_EPOCHS": 1, "EXTENSIONS": ["depth_cv-dense"]}
+# A path of the machine that ran it: "/" then folders, not after a letter, digit, dot or colon (results/x, 1/5, tcp://)
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.-]+/)+[\w.-]*")
 
 
 def read_notebook():
@@ -32,8 +36,9 @@ def read_notebook():
 
 
 def cell_running(nb, script):
-    """The one code cell that runs `script` (its run("script", ...) call)."""
-    cells = [c for c in nb.cells if c.cell_type == "code" and f'run("{script}"' in c.source]
+    """The one code cell that runs `script` (its run("script", ...) or cross_validate(Experiment("script")))."""
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and (f'run("{script}"' in c.source or f'cross_validate(Experiment("{script}"))' in c.source)]
     assert len(cells) == 1, script
     return cells[0]
 
@@ -51,6 +56,17 @@ def folds_and_summary(cell):
     folds = [float(m.group(1)) for m in map(FOLD_LINE.match, out) if m]
     summaries = [m.groups() for m in map(SUMMARY_LINE.match, out) if m]
     return folds, summaries
+
+
+def progress_lines(cell):
+    return [line for line in stream(cell, "stderr").splitlines() if "ETA" in line]
+
+
+def output_texts(nb):
+    """Every text a reader sees under the cells: streams, plain-text results, errors."""
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            yield o.get("text", "") + o.get("data", {}).get("text/plain", "") + "\n".join(o.get("traceback", []))
 
 
 def images(nb):
@@ -76,7 +92,9 @@ def executed(tmp_path_factory):
     nb.cells.insert(where[0] + 1, injected)
     nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)"))
     # "python3" is ipykernel's kernel spec; jupyter_client starts it with this interpreter (checked below).
-    client = NotebookClient(nb, kernel_name="python3", timeout=600, record_timing=False,
+    # coalesce_streams: a cell's stdout in one output and its stderr in another, each progress line (rewritten
+    # in place with a carriage return, as a notebook shows it) kept at its last state
+    client = NotebookClient(nb, kernel_name="python3", timeout=600, record_timing=False, coalesce_streams=True,
                             resources={"metadata": {"path": REPO}})
     try:
         client.execute()
@@ -110,8 +128,10 @@ def test_cross_validation(executed, script):
     assert len(summaries) == 1
     mean, _, n = summaries[0]
     assert int(n) == SMALL["FOLDS"] and float(mean) == pytest.approx(np.mean(folds), abs=0.002)
-    assert "training on " in stream(cell, "stderr") and "ETA" in stream(cell, "stderr")
-    assert (tmp / "results" / script[:-3] / "scores.json").is_file()
+    assert "training on " in stream(cell, "stderr")
+    assert 1 <= len(progress_lines(cell)) <= SMALL["FOLDS"]  # at most one line per training, not per epoch
+    name = Experiment(script, limit=SMALL["LIMIT"], epochs=SMALL["EPOCHS"], folds=SMALL["FOLDS"]).name
+    assert (tmp / "results" / name / "scores.json").is_file()  # its quick settings in its name
     assert sum("image/png" in o.get("data", {}) for o in cell.outputs) == 2  # learning curves, box plot
 
 
@@ -133,6 +153,33 @@ def test_extension_and_comparison(executed):
     for name in ["baseline_cv", "batchnorm_cv", "deeper_cv", *SMALL["EXTENSIONS"]]:
         assert any(name in line and line.startswith("|") for line in table.splitlines()), name
     assert (tmp / "results" / "compare" / "comparison.png").is_file()
+
+
+def test_model_cells_run_the_scripts_code(executed):
+    nb, _ = executed
+    cells = notebook_cells.model_cells(nb)
+    for script in notebook_cells.MODEL_SCRIPTS:
+        assert "Total params" in "".join(output_texts(nbformat.from_dict({"cells": [cells[script]]}))), script
+
+
+def test_model_cells_are_the_scripts_current_code():
+    """Each model's define_model is in the notebook as code, generated from its script (tools/notebook_cells.py)."""
+    cells = notebook_cells.model_cells(read_notebook())
+    assert sorted(cells) == sorted(notebook_cells.MODEL_SCRIPTS)
+    for script in notebook_cells.MODEL_SCRIPTS:
+        assert cells[script].cell_type == "code"
+        assert cells[script].source == notebook_cells.model_cell(script), \
+            f"{script} changed: run python tools/notebook_cells.py"
+        assert "\ndef define_model(" in cells[script].source
+
+
+def test_model_cell_is_the_script_source(tmp_path, monkeypatch):
+    """The generator copies what the script says, not what it said: a changed layer shows in the cell."""
+    (tmp_path / "baseline_cv.py").write_text(open(os.path.join(REPO, "baseline_cv.py")).read().replace(
+        "Conv2D(32, (3, 3)", "Conv2D(48, (5, 5)"))
+    monkeypatch.setattr(notebook_cells, "REPO", str(tmp_path))
+    cell = notebook_cells.model_cell("baseline_cv.py")
+    assert "Conv2D(48, (5, 5)" in cell and "Conv2D(32" not in cell and "cv_main" not in cell
 
 
 def test_plots_inline(executed):
@@ -158,7 +205,25 @@ def test_committed_outputs_are_a_full_run():
     for script in CV_SCRIPTS:
         folds, summaries = folds_and_summary(cell_running(nb, script))
         assert len(folds) == 5 and all(97 < f <= 100 for f in folds) and summaries[0][2] == "5", script
+        assert 1 <= len(progress_lines(cell_running(nb, script))) <= 5, script  # one line per fold at most
+    assert len(progress_lines(cell_running(nb, "train_final.py"))) <= 1
     accuracy = [float(m.group(1)) for m in map(FOLD_LINE.match, lines(cell_running(nb, "evaluate_final.py"))) if m]
     assert len(accuracy) == 1 and accuracy[0] > 98.5
     assert "7" in lines(cell_running(nb, "predict_image.py"))
     assert len(images(nb)) >= 10
+    assert all(c.outputs for c in notebook_cells.model_cells(nb).values())  # each model's summary
+
+
+def test_committed_outputs_name_no_path_of_the_machine():
+    texts = list(output_texts(read_notebook()))
+    assert texts
+    for text in texts:
+        assert not ABSOLUTE_PATH.findall(text), ABSOLUTE_PATH.findall(text)
+        for path in (REPO, os.path.expanduser("~"), sys.prefix, os.environ.get("MNIST_PATH") or REPO):
+            assert path not in text
+
+
+def test_absolute_path_pattern():
+    assert ABSOLUTE_PATH.findall("MNIST from /work/shared/data/mnist.npz") == ["/work/shared/data/mnist.npz"]
+    assert ABSOLUTE_PATH.findall("at 'C:/Users/me/x' or (/home/u/m.h5)") == ["/home/u/m.h5"]
+    assert not ABSOLUTE_PATH.findall("$ python baseline_cv.py --out results/baseline_cv | 1/5 epochs tcp://h:1")

@@ -67,3 +67,53 @@ def test_resume_refuses_other_settings(tmp_path):
     files.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
     assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
 
+
+
+def test_files_keep_the_users_umask(tmp_path):
+    """Written through a temp file, yet with the mode any new file gets (0644 under umask 022, 0600 under 077)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    old = os.umask(0o022)
+    try:
+        files.write_json({"a": 1}, tmp_path / "scores.json")
+        files.save_figure(plt.figure(), tmp_path / "plot.png")
+        files.save_model(baseline_cv.define_model(), str(tmp_path / "m.h5"), {"epochs": 1})
+        os.umask(0o077)
+        files.write_json({"a": 1}, tmp_path / "private.json")
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"scores.json": 0o644, "plot.png": 0o644, "m.h5": 0o644, "private.json": 0o600}
+
+
+def test_model_file_records_its_training_settings(tmp_path):
+    path = str(tmp_path / "m.h5")
+    settings = {"epochs": 1, "limit": 6000, "learning_rate": 0.01, "augment": False}
+    files.save_model(baseline_cv.define_model(), path, settings)
+    assert files.saved_settings(path) == settings
+    assert files.load_model(path).count_params() == baseline_cv.define_model().count_params()  # still a model
+    files.save_model(baseline_cv.define_model(), str(tmp_path / "old.h5"))
+    assert files.saved_settings(str(tmp_path / "old.h5")) is None  # saved without: unknown
+    assert files.saved_settings(str(tmp_path / "missing.h5")) is None
+
+
+def test_a_complete_run_with_other_settings_is_not_replaced(tmp_path):
+    from plumbing.scores import ScoresFile
+
+    path = str(tmp_path / "scores.json")
+    folds = [(np.arange(5, 10), np.arange(5)), (np.arange(5), np.arange(5, 10))]
+    full = {"script": "baseline_cv.py", "epochs": 10, "folds": 2, "limit": None, "augment": False}
+    record = ScoresFile(path, full)
+    record.start(folds)
+    record.save({0: (0.99, {}), 1: (0.98, {})})
+    quick = dict(full, epochs=1, limit=300)
+    with pytest.raises(UserError) as e:
+        ScoresFile(path, quick).start(folds)
+    assert str(e.value) == (f"{path}: holds a complete run with other settings (epochs 10, limit None); "
+                            "choose another --out DIR, or delete it to replace it")
+    assert json.loads(open(path).read())["config"] == full
+    assert ScoresFile(path, full).start(folds) == {}  # the same settings run again, as before
+    ScoresFile(path, full).save({0: (0.5, {})})  # an unfinished run is not a finished one: replaced
+    assert ScoresFile(path, quick).start(folds) == {}

@@ -29,7 +29,7 @@ class StubModel:
     def __init__(self, table):
         self.table, self.calls, self.batch_sizes = np.asarray(table, np.float32), 0, []
 
-    def __call__(self, images, training=False):
+    def predict_on_batch(self, images):
         self.calls += 1
         self.batch_sizes.append(len(images))
         return self.table[np.asarray(images)[:, 0, 0, 0].round().astype(int)]
@@ -141,3 +141,33 @@ def test_a_blob_is_not_a_digit_whatever_the_model_says():
     candidates = [Candidate(blob, (0, 0, 16, 20), 0)]
     assert reading.answer(candidates, np.asarray([sure(0, 0.999)]), np.asarray([[sure(0, 0.999)]])) == {
         "number": "", "digits": []}
+
+
+def test_read_numbers_finds_the_candidates_itself():
+    gray = np.ones((120, 200))
+    gray[30:90, 50:58] = gray[30:90, 140:148] = 0.0  # two strokes, two 1s side by side
+    model = StubModel([sure(1)])
+    (result,) = reading.read_numbers(model, [gray])
+    assert result["number"] == "11" and model.calls == 1 and model.batch_sizes == [2]
+    assert [d["box"][0] < 100 for d in result["digits"]] == [True, False]  # left to right
+
+
+def test_an_ensembles_members_are_run_only_when_asked():
+    import keras
+
+    def member(name, seed):
+        inputs = keras.Input((28, 28, 1))
+        dense = keras.layers.Dense(10, activation="softmax",
+                                   kernel_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed))
+        return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)), name=name)
+
+    members = [member("member_0", 1), member("member_1", 2)]
+    inputs = keras.Input((28, 28, 1))
+    ensemble = keras.Model(inputs, keras.layers.Average()([m(inputs) for m in members]))  # as bench/flag_ones.py
+    images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
+    mean, each = reading.predict(ensemble, images, members=True)
+    assert each.shape == (2, 3, 10)
+    np.testing.assert_allclose(each[1], np.asarray(members[1](images)), rtol=1e-5)
+    alone, only = reading.predict(ensemble, images)
+    assert only.shape == (1, 3, 10)
+    np.testing.assert_allclose(mean, alone, rtol=1e-5)

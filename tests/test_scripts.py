@@ -1,4 +1,5 @@
 """Integration tests: the scripts run as a user runs them, on a small real subset of MNIST."""
+import dataclasses
 import json
 import os
 import re
@@ -97,15 +98,120 @@ def test_train_final_writes_an_h5_model(mnist, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.h5"]
 
 
-@pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py"])
+# ---------------------------------------------------------------- train_final.py --handwriting
+
+QUICK = ["--limit", 400, "--epochs", 1]
+
+
+def predictions(path, images):
+    return files.load_model(str(path)).predict(images, verbose=0)
+
+
+def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
+    """--handwriting in one command gives the model that docs/own_images.md's four commands gave: two
+    --augment seeds and one with flags on the 1s, trained alone, then averaged (here at a small size)."""
+    import extensions
+    import harness
+    alone = []
+    for i, extra in enumerate([[], ["--seed", 2], ["--flag-ones"]]):
+        alone.append(tmp_path / f"alone_{i}.h5")
+        result = run_script("train_final.py", "--augment", "--data", mnist, *QUICK, *extra, "--model", alone[-1])
+        assert result.returncode == 0, result.stderr
+    result = run_script("train_final.py", "--handwriting", "--data", mnist, *QUICK, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    quick = "final_model_handwriting-epochs1-limit400"  # a quick try is named by its settings
+    assert result.stdout.splitlines()[-1].startswith(f"saved {quick}.h5: the mean of 3 models")
+    assert "flags drawn on" in result.stderr and "member 3/3 epoch 1" in result.stderr
+    assert re.search(r"3/3 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
+
+    for i, path in enumerate(alone):
+        member = files.load_model(str(tmp_path / f"{quick}.members" / f"member_{i + 1}.h5"))
+        assert all(np.array_equal(a, b) for a, b in zip(files.load_model(str(path)).get_weights(),
+                                                        member.get_weights()))
+    _, _, testX, _ = harness.load_dataset(mnist)
+    images = harness.scale_pixels(testX[:500])
+    mean = extensions.average([files.load_model(str(path)) for path in alone]).predict(images, verbose=0)
+    np.testing.assert_array_equal(predictions(tmp_path / f"{quick}.h5", images), mean)
+    assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
+
+
+def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_path, monkeypatch, capsys):
+    import train_final
+    real_train, trained = train_final.train, []
+
+    def train(settings, progress, stop_at=None):
+        if len(trained) == stop_at:
+            raise KeyboardInterrupt  # Ctrl-C as the next member starts
+        trained.append(settings)
+        return real_train(settings, progress)
+
+    out = tmp_path / "hw.h5"
+    argv = ["--handwriting", "--data", mnist, *map(str, QUICK), "--model", str(out)]
+    monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p, stop_at=1))
+    with pytest.raises(SystemExit) as stop:
+        train_final.main(argv)
+    assert stop.value.code == 130 and not out.exists()
+    assert "1 of 3 members kept in" in capsys.readouterr().err
+    members = tmp_path / "hw.members"
+    first = (members / "member_1.h5").read_bytes()
+    assert [p.name for p in members.iterdir()] == ["member_1.h5"]
+
+    trained.clear()
+    monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p))
+    train_final.main(argv)
+    assert [(s.seed, s.flag_ones) for s in trained] == [(2, False), (1, True)]  # only the two left
+    assert "member 1/3: kept from an earlier run" in capsys.readouterr().err
+    assert (members / "member_1.h5").read_bytes() == first
+    import extensions
+    images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
+    mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)])
+    np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
+
+    trained.clear()
+    train_final.main(argv)  # all kept: nothing trained again
+    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 3
+
+
+def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
+    import baseline_cv
+    import train_final
+    settings = train_final.Settings(epochs=1, batch_size=32, learning_rate=0.01, scaling="normalize", augment=True,
+                                    seed=1, flag_ones=False, data="mnist.npz", limit=400)
+    store = train_final.Members(str(tmp_path / "m.h5"))
+    assert not store.kept(0, settings)
+    store.save(0, baseline_cv.define_model(), settings)
+    assert store.kept(0, settings)
+    for change in [dict(limit=500), dict(epochs=2), dict(seed=2), dict(flag_ones=True), dict(data=None)]:
+        assert not store.kept(0, dataclasses.replace(settings, **change)), change
+    files.save_model(baseline_cv.define_model(), store.path(0))  # a model that does not say how it was trained
+    assert not store.kept(0, settings)
+
+
+def test_handwriting_refuses_flags_its_members_differ_in():
+    for flag in (["--seed", 3], ["--flag-ones"]):
+        assert_one_line_error(run_script("train_final.py", "--handwriting", *flag), flag[0], "members")
+
+
+@pytest.mark.parametrize("script", CV_SCRIPTS + ["train_final.py", "evaluate_final.py", "predict_image.py",
+                                                  "predict_web.py", "study.py", "compare.py", "harness.py"])
 def test_help(script):
+    from plumbing import cli
     result = run_script(script, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
-    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed", "--augment"],
-                 "evaluate_final.py": ["--model", "--data"],
-                 "predict_image.py": ["--model", "--top-k", "--json"]}.get(script, ["--reuse-model", "--folds",
-                                                                                    "--limit", "--out", "--show"]):
+    for flag in {"train_final.py": ["--epochs", "--model", "--limit", "--seed", "--augment", "--flag-ones",
+                                    "--handwriting"],
+                 "evaluate_final.py": ["--model", "--data", "--out", "--images"],
+                 "predict_image.py": ["--model", "--top-k", "--json"],
+                 "predict_web.py": ["--model"], "study.py": ["--out", "--epochs", "--seed"],
+                 "compare.py": ["--out"], "harness.py": ["--out", "--data", "--limit"]}.get(
+                     script, ["--reuse-model", "--folds", "--limit", "--out", "--show"]):
         assert flag in result.stdout
+    # Each shared flag is defined once (plumbing.cli.FLAGS): the same help in every script that takes it.
+    text = " ".join(result.stdout.split())
+    for name, (help_text, options) in cli.FLAGS.items():
+        if f"--{name} " in text:
+            assert f"--{name} {options['metavar']} {help_text}" in text, name
+    assert "--results" not in text  # study.py's old name for --out
 
 
 # ---------------------------------------------------------------- a user's mistakes
@@ -118,7 +224,7 @@ def test_missing_data_file(tmp_path):
 def test_malformed_data_file(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
     result = run_script("train_final.py", "--data", tmp_path / "bad.npz", "--model", tmp_path / "m.h5")
-    assert_one_line_error(result, "bad.npz", "not a readable .npz")
+    assert_one_line_error(result, "bad.npz", "not an .npz file with MNIST's arrays")
     assert not (tmp_path / "m.h5").exists()
 
 
@@ -142,6 +248,89 @@ def test_missing_model_file(tmp_path, mnist):
 def test_missing_image(small_model, tmp_path):
     result = run_script("predict_image.py", tmp_path / "none.png", "--model", small_model)
     assert_one_line_error(result, "none.png", "no such file")
+
+
+# ---------------------------------------------------------------- evaluate_final.py --images
+
+def ink_images(folder):
+    """Eight dark strokes on white paper (a bar, a cross, a ring, ...) and a blank sheet, as PNG files."""
+    from PIL import ImageDraw
+    folder.mkdir()
+    names = []
+    for i in range(8):
+        img = Image.new("L", (120, 120), 255)
+        draw = ImageDraw.Draw(img)
+        if i % 2:
+            draw.ellipse([30 + i, 20, 90 - i, 100], outline=0, width=8)
+        else:
+            draw.line([(60 + 3 * i, 15), (60 - 3 * i, 105)], fill=0, width=9)
+            draw.line([(30, 30 + 8 * i), (90, 30 + 4 * i)], fill=0, width=9)
+        names.append(f"ink_{i}.png")
+        img.save(folder / names[-1])
+    Image.new("L", (120, 120), 255).save(folder / "blank.png")
+    return names
+
+
+@pytest.fixture
+def random_model(tmp_path):
+    """An untrained model with fixed weights: what it reads is what the test checks against."""
+    import baseline_cv
+    import keras
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "random.h5"
+    files.save_model(baseline_cv.define_model(), path)
+    return path
+
+
+def test_evaluate_own_images_prints_accuracy_and_each_misread(random_model, tmp_path):
+    import handwriting
+    names = ink_images(tmp_path / "mine")
+    read = files.load_model(str(random_model)).predict(
+        np.stack([handwriting.read_digit(str(tmp_path / "mine" / n)) for n in names]), verbose=0).argmax(axis=1)
+    # Labels: the first five as the model reads them, the other three and the blank sheet not.
+    labels = [int(d) if i < 5 else (int(d) + 1) % 10 for i, d in enumerate(read)]
+    rows = ["file,label,source"] + [f"{n},{label},drawn" for n, label in zip(names, labels)] + ["blank.png,4,empty"]
+    (tmp_path / "mine" / "labels.csv").write_text("\n".join(rows) + "\n")
+    expected = sorted([f"{tmp_path / 'mine' / n}: a {labels[i]}, read as {read[i]} (p=" for i, n in
+                       list(enumerate(names))[5:]] + [f"{tmp_path / 'mine' / 'blank.png'}: a 4, read as nothing ("])
+
+    result = run_script("evaluate_final.py", "--images", tmp_path / "mine", "--model", random_model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "> 55.556 (5 of 9 images read right)"
+    assert len(lines) == 5 and all(line.startswith(start) for line, start in zip(lines[1:], expected)), lines
+    assert "no digit found" in lines[1 + expected.index(next(e for e in expected if "blank" in e))]
+
+    # The same images labelled by their names, <label>_anything.png; others are skipped.
+    named = tmp_path / "named"
+    named.mkdir()
+    for n, label in zip(names, labels):
+        (named / f"{label}_{n}").write_bytes((tmp_path / "mine" / n).read_bytes())
+    (named / "unlabelled.png").write_bytes((tmp_path / "mine" / "blank.png").read_bytes())
+    result = run_script("evaluate_final.py", "--images", named, "--model", random_model)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "> 62.500 (5 of 8 images read right)"
+    assert "1 of 9 images have no label in their name" in result.stderr
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing", ["missing", "no such folder"]),
+    ("unlabelled", ["unlabelled", "no labels"]),
+    ("bad label", ["labels.csv", "line 2", "not a digit"]),
+    ("missing file", ["labels.csv", "line 3", "gone.png", "not found"]),
+    ("no columns", ["labels.csv", "file,label"]),
+])
+def test_evaluate_own_images_mistakes_are_one_line(case, words, tmp_path):
+    folder = tmp_path / case.split()[0]
+    if case != "missing":
+        folder.mkdir()
+        Image.new("L", (40, 40), 255).save(folder / "a.png")
+    csv_text = {"bad label": "file,label\na.png,x\n", "missing file": "file,label\na.png,1\ngone.png,2\n",
+                "no columns": "name,digit\na.png,1\n"}.get(case)
+    if csv_text:
+        (folder / "labels.csv").write_text(csv_text)
+    assert_one_line_error(run_script("evaluate_final.py", "--images", folder, "--model", tmp_path / "none.h5"),
+                          *words)
 
 
 @pytest.mark.parametrize("flag", ["--epochs", "--folds", "--limit"])
@@ -217,7 +406,8 @@ def test_extensions_run_from_the_shell(mnist, tmp_path):
     result = run_script("depth_cv.py", "--variant", "dense", "--scaling", "center", "--learning-rate", 0.001,
                         "--data", mnist, "--limit", 300, "--epochs", 1, "--folds", 2, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    saved = json.loads((tmp_path / "results" / "depth_cv-dense-center-lr0.001" / "scores.json").read_text())
+    out = tmp_path / "results" / "depth_cv-dense-center-lr0.001-epochs1-folds2-limit300"
+    saved = json.loads((out / "scores.json").read_text())
     assert saved["config"]["variant"] == "dense" and saved["config"]["learning_rate"] == 0.001
 
     model = tmp_path / "std.h5"
@@ -251,7 +441,8 @@ def test_cv_with_augment_writes_its_own_results(mnist, tmp_path):
     result = run_script("baseline_cv.py", "--augment", "--data", mnist, "--limit", 600, "--epochs", 1,
                         "--folds", 2, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    saved = json.loads((tmp_path / "results" / "baseline_cv-augment" / "scores.json").read_text())
+    out = tmp_path / "results" / "baseline_cv-augment-epochs1-folds2-limit600"
+    saved = json.loads((out / "scores.json").read_text())
     assert saved["config"]["augment"] is True and saved["n"] == 2
     assert all(0.3 < score <= 1 for score in saved["scores"])  # 300 images, one epoch: above chance
 

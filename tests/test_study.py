@@ -1,33 +1,35 @@
 """study.py: the whole grid of experiments as one queue of folds, resumed, and its schedule on paper."""
-import os
 
 import pytest
 
-from conftest import ARGS, FOLDS, REPO, mnist_path, read_scores, run_script
+from conftest import ARGS, FOLDS, mnist_path, read_scores, run_script
+
+QUICK = "-epochs2-folds3-limit3000"  # ARGS's settings, in each folder's name
 
 
 def test_study_runs_a_grid_resumes_and_compares(in_turn, tmp_path):
     _, reference_scores = in_turn
     grid = ["--only", "baseline_cv", "baseline_cv-center", "--data", mnist_path(), *ARGS, "--jobs", 2,
-            "--results", tmp_path]
+            "--out", tmp_path]
     first = run_script("study.py", *grid)
     assert first.returncode == 0, first.stderr
-    for name in ("baseline_cv", "baseline_cv-center"):
+    for name in (f"baseline_cv{QUICK}", f"baseline_cv-center{QUICK}"):
         saved = read_scores(tmp_path / name)
         assert saved["complete"] is True and saved["n"] == FOLDS
         assert (tmp_path / name / "learning_curves.png").exists() and (tmp_path / name / "boxplot.png").exists()
         assert f"| {name} | {FOLDS} |" in first.stdout  # compare.py's table
-    assert read_scores(tmp_path / "baseline_cv-center")["config"]["scaling"] == "center"
+    assert read_scores(tmp_path / f"baseline_cv-center{QUICK}")["config"]["scaling"] == "center"
     # the same folds as the CV script's, fold for fold
-    assert read_scores(tmp_path / "baseline_cv")["scores"] == reference_scores["scores"]
+    assert read_scores(tmp_path / f"baseline_cv{QUICK}")["scores"] == reference_scores["scores"]
     assert (tmp_path / "compare" / "comparison.md").exists()
 
-    before = {name: (tmp_path / name / "scores.json").read_text() for name in ("baseline_cv", "baseline_cv-center")}
+    before = {name: (tmp_path / name / "scores.json").read_text()
+              for name in (f"baseline_cv{QUICK}", f"baseline_cv-center{QUICK}")}
     again = run_script("study.py", *grid)
     assert again.returncode == 0, again.stderr
     assert "0 folds to train" in again.stderr and "ETA" not in again.stderr  # nothing trained again
     assert {name: (tmp_path / name / "scores.json").read_text() for name in before} == before
-    assert "| baseline_cv-center |" in again.stdout
+    assert f"| baseline_cv-center{QUICK} |" in again.stdout
 
 
 def test_study_help_lists_the_grid():
@@ -40,13 +42,9 @@ def test_study_help_lists_the_grid():
 
 
 def test_the_study_on_paper_is_a_longest_first_schedule():
-    """bench/scaling.py's estimate: one worker adds every fold up; many are bound by the longest fold."""
-    import importlib.util
-
+    """bench.scaling's estimate: one worker adds every fold up; many are bound by the longest fold."""
     import study
-    spec = importlib.util.spec_from_file_location("scaling", os.path.join(REPO, "bench", "scaling.py"))
-    scaling = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scaling)
+    from bench import scaling
     fold = {script: 60.0 * cost for script, cost in study.EPOCH_COST.items()}
     no_overhead = {"task_round_trip_s": 0.0, "cluster_start_s": 0.0, "data_to_every_worker_s": 0.0}
     durations = [fold[e.script] * (study.AUGMENT_COST if e.augment else 1.0)

@@ -1,5 +1,6 @@
-"""predict_web.py: the POST /predict endpoint (answers, bad input, path traversal, load) over
-HTTP, and the page in a real Chromium driven by Playwright (mouse, touch, upload, Clear).
+"""predict_web.py: the POST /predict endpoint (answers, ?explain=1, bad input, path traversal, load)
+over HTTP, and the page in a real Chromium driven by Playwright (numbers written with the mouse and a
+finger, a photo uploaded, no digit, the pixels behind the answer, Clear).
 
 One server for the module, on a free port, with the small model from conftest (or the model
 named by WEB_TEST_MODEL; WEB_SCREENSHOT=PATH saves the screenshot the README shows). The browser
@@ -26,10 +27,15 @@ from PIL import Image, ImageDraw
 
 from plumbing import files
 import handwriting
-import predict_image
+import network_view
+import predict_web
+from bench.bench_web import number_photo_jpeg
 from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
 
 SAMPLE = os.path.join(REPO, "sample_image.png")
+REAL_NUMBERS = os.path.join(REPO, "..", "shared", "real_numbers")
+# What POST /predict adds to predict_image.py --json's answer, for the page.
+PAGE_EXTRAS = {"size", "inputs", "explain"}
 
 
 # ---------------------------------------------------------------- the server
@@ -117,10 +123,18 @@ def model(web_model):
     return files.load_model(web_model)
 
 
+def gray_of(image_bytes):
+    return handwriting.grayscale(handwriting.open_image_bytes(image_bytes))
+
+
 def own_answer(model, image_bytes):
-    """The model's own answer for an image file's bytes, read as predict_image.py reads files."""
-    digit = handwriting.read_digit_bytes(image_bytes)
-    return model.predict(digit[None], verbose=0)[0], digit
+    """The number reader's own answer for an image file's bytes, and its digits' 28x28 inputs."""
+    gray = gray_of(image_bytes)
+    return handwriting.read_numbers(model, [gray])[0], [c.image for c in handwriting.find_digits(gray)]
+
+
+def without_extras(answer):
+    return {key: value for key, value in answer.items() if key not in PAGE_EXTRAS}
 
 
 def drawn_digit_png():
@@ -156,33 +170,61 @@ def test_page_and_its_files_are_served(server):
 def test_sample_image_is_a_7_with_the_image_the_model_saw(server, model):
     with open(SAMPLE, "rb") as f:
         status, answer = post(server, f.read())
-    assert status == 200 and sorted(answer) == ["digit", "input", "probabilities"]
-    assert answer["digit"] == 7
-    probs = answer["probabilities"]
-    assert len(probs) == 10 and all(isinstance(p, float) for p in probs) and sum(probs) == pytest.approx(1, abs=1e-4)
-    assert int(np.argmax(probs)) == 7
-    seen = image_from_data_url(answer["input"])
+    assert status == 200 and answer["number"] == "7" and answer["digit"] == 7 and len(answer["digits"]) == 1
+    assert answer["size"] == [28, 28]  # the image's width and height, the boxes' frame
+    digit = answer["digits"][0]
+    probs = digit["probabilities"]
+    assert len(probs) == 10 and sum(probs) == pytest.approx(1, abs=1e-4) and int(np.argmax(probs)) == 7
+    assert digit["probability"] == answer["probability"] == max(probs)
+    left, top, right, bottom = digit["box"]
+    assert 0 <= left < right <= 28 and 0 <= top < bottom <= 28
+    [seen] = [image_from_data_url(url) for url in answer["inputs"]]
     assert seen.size == (28, 28) and seen.mode == "L"
-    expected = np.round(predict_image.load_image(SAMPLE)[:, :, 0] * 255)
-    np.testing.assert_array_equal(np.asarray(seen), expected)
+    with open(SAMPLE, "rb") as f:
+        [expected] = own_answer(model, f.read())[1]
+    np.testing.assert_array_equal(np.asarray(seen), np.round(expected.reshape(28, 28) * 255))
 
 
-def test_same_digit_as_predict_image_for_every_file(server, web_model):
-    files = [SAMPLE] + sorted(real_digit_files())
-    result = run_script("predict_image.py", *files, "--json", "--top-k", "10", "--model", web_model)
+def number_files():
+    """The real numbers of ../shared/real_numbers, when they are here."""
+    found = sorted(os.path.join(REAL_NUMBERS, name) for name in os.listdir(REAL_NUMBERS)
+                   if name.endswith((".png", ".jpg"))) if os.path.isdir(REAL_NUMBERS) else []
+    return found
+
+
+def assert_same_answer(answer, expected, path):
+    """The same answer; probabilities to 2e-6 (the command line reads all files' digits in one batch, and
+    a batch's size changes the last float bits)."""
+    def numbers_of(a):
+        return {k: v for k, v in a.items() if k not in ("probability", "digits")}, \
+               [{k: v for k, v in d.items() if k not in ("probability", "probabilities")} for d in a["digits"]]
+    assert numbers_of(answer) == numbers_of(expected), path
+    for got, want in zip(answer["digits"], expected["digits"]):
+        np.testing.assert_allclose(got["probabilities"], want["probabilities"], atol=2e-6, err_msg=path)
+        assert got["probability"] == pytest.approx(want["probability"], abs=2e-6), path
+    if "probability" in expected:
+        assert answer["probability"] == pytest.approx(expected["probability"], abs=2e-6), path
+
+
+def test_same_json_as_predict_image_for_every_file(server, web_model, tmp_path):
+    photo = tmp_path / "2026.jpg"
+    photo.write_bytes(number_photo_jpeg())
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(png_bytes(Image.new("L", (280, 140), 255)))
+    paths = [SAMPLE, str(photo), str(blank)] + sorted(real_digit_files()) + number_files()
+    result = run_script("predict_image.py", *paths, "--json", "--model", web_model)
     assert result.returncode == 0, result.stderr
-    expected = {r["path"]: r for r in json.loads(result.stdout)}
-    assert len(expected) == len(files) > 30
-    for i, path in enumerate(files):
+    expected = {r.pop("path"): r for r in json.loads(result.stdout)}
+    assert len(expected) == len(paths) > 30
+    assert expected[str(blank)]["number"] == ""  # no digit is an answer
+    for i, path in enumerate(paths):
         # as its image type, and every third as application/octet-stream
         content_type = mimetypes.guess_type(path)[0] if i % 3 != 2 else None
-        content_type = content_type or "application/octet-stream"
         with open(path, "rb") as f:
-            status, answer = post(server, f.read(), content_type)
+            status, answer = post(server, f.read(), content_type or "application/octet-stream")
         assert status == 200, (path, answer)
-        assert answer["digit"] == expected[path]["digit"], path
-        cli_probs = {t["digit"]: t["probability"] for t in expected[path]["top_k"]}
-        np.testing.assert_allclose(answer["probabilities"], [cli_probs[d] for d in range(10)], atol=1e-4)
+        assert_same_answer(without_extras(answer), expected[path], path)
+        assert len(answer["inputs"]) == len(answer["digits"]), path
 
 
 def test_json_data_url_gives_the_same_answer_as_the_file(server):
@@ -217,13 +259,45 @@ def test_bad_input_is_a_json_error(server, body, content_type, status, words):
     assert_json_error(*post(server, body, content_type), status, *words)
 
 
-def test_blank_image_is_422_no_digit_found(server):
-    status, answer = post(server, png_bytes(Image.new("L", (280, 280), 255)))
-    assert status == 422 and answer == {"error": "no digit found"}
+def test_blank_image_is_no_digit(server):
+    status, answer = post(server, png_bytes(Image.new("L", (560, 280), 255)))
+    assert status == 200 and answer == {"number": "", "digits": [], "size": [560, 280], "inputs": []}
+
+
+def test_explain_only_when_asked(server, model):
+    png = drawn_digit_png()
+    status, plain = post(server, png)
+    assert status == 200 and "explain" not in plain
+    status, headers, body = request(server, "POST", "/predict?explain=1", png, {"Content-Type": "image/png"})
+    explained = json.loads(body)
+    assert status == 200 and {k: v for k, v in explained.items() if k != "explain"} == plain
+    [seen] = own_answer(model, png)[1]
+    seen = seen.reshape(28, 28, 1)
+    [view] = explained["explain"]
+    # the pixels behind the answer: network_view's saliency as the heat map's opacity
+    heat = image_from_data_url(view["saliency"])
+    assert heat.size == (28, 28) and heat.mode == "RGBA"
+    np.testing.assert_allclose(np.asarray(heat)[:, :, 3] / 255, network_view.saliency(model, seen), atol=1 / 255)
+    # the first layer's feature maps, one per filter, on one scale
+    maps = view["feature_maps"]
+    layer = network_view.first_conv(model)
+    expected = network_view.feature_maps(model, seen)[layer.name]
+    assert maps["layer"] == layer.name and maps["shape"] == list(expected.shape) == [26, 26, layer.filters]
+    assert len(maps["maps"]) == layer.filters
+    shown = np.stack([np.asarray(image_from_data_url(url)) for url in maps["maps"]], axis=-1)
+    np.testing.assert_allclose(shown / 255, expected / expected.max(), atol=1 / 255)
+
+
+@pytest.mark.parametrize("query, words", [("explain=yes", ["explain='yes'", "explain=1"]),
+                                          ("explain=1&explain=1", ["explain=1"]),
+                                          ("top=3", ["unknown parameter 'top'"])])
+def test_bad_query_is_a_json_400(server, query, words):
+    status, headers, body = request(server, "POST", f"/predict?{query}", drawn_digit_png(),
+                                    {"Content-Type": "image/png"})
+    assert_json_error(status, json.loads(body), 400, *words)
 
 
 def test_body_over_the_limit_is_refused_before_it_is_read(server):
-    import predict_web
     too_big = predict_web.MAX_BODY_BYTES + 1
     start = time.monotonic()
     # claims more than the limit, sends 64 KB of it, and waits for the answer
@@ -339,25 +413,24 @@ def open_page(browser, server, **context_options):
     page.on("console", lambda m: page.errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     page.goto(url(server))
-    assert page.inner_text("#message") == "draw a digit"
+    assert page.inner_text("#message") == "write a number"
     return page
 
 
 @pytest.fixture
 def page(browser, server):
     """A desktop window on a high-DPI screen (2 canvas pixels per CSS pixel)."""
-    page = open_page(browser, server, viewport={"width": 720, "height": 480}, device_scale_factor=2)
+    page = open_page(browser, server, viewport={"width": 720, "height": 640}, device_scale_factor=2)
     yield page
     assert page.errors == []
     page.context.close()
 
 
 def pad_point(page, x, y):
-    """A point on the pad, in units of its side, as page coordinates (CSS pixels)."""
+    """A point on the pad, in units of its width and height, as page coordinates (CSS pixels)."""
     box = page.locator("#pad").bounding_box()
     border = 1  # style.css
-    side = box["width"] - 2 * border
-    return box["x"] + border + x * side, box["y"] + border + y * side
+    return box["x"] + border + x * (box["width"] - 2 * border), box["y"] + border + y * (box["height"] - 2 * border)
 
 
 def draw_with_mouse(page, strokes):
@@ -387,16 +460,42 @@ def draw_with_touch(page, strokes):
     page.wait_for_selector("body[data-state=idle]")
 
 
+# Digits as pen strokes in a box 1 wide and 1 high (x right, y down), written as a person would.
+SHAPES = {
+    "0": [[(0.5, 0.02), (0.15, 0.2), (0.05, 0.5), (0.15, 0.8), (0.5, 0.98), (0.85, 0.8), (0.95, 0.5), (0.85, 0.2),
+           (0.5, 0.02)]],
+    "1": [[(0.3, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+    "2": [[(0.1, 0.3), (0.3, 0.05), (0.7, 0.05), (0.9, 0.3), (0.8, 0.5), (0.1, 0.95), (0.95, 0.95)]],
+    "5": [[(0.85, 0.05), (0.25, 0.05), (0.2, 0.45), (0.6, 0.4), (0.85, 0.6), (0.8, 0.85), (0.5, 0.97), (0.15, 0.85)]],
+    "6": [[(0.8, 0.05), (0.4, 0.3), (0.15, 0.7), (0.3, 0.95), (0.7, 0.95), (0.85, 0.7), (0.6, 0.5), (0.3, 0.55),
+           (0.15, 0.7)]],
+    "7": [[(0.1, 0.05), (0.9, 0.05), (0.4, 0.95)]],
+}
+
+
+def number_strokes(number, aspect=2):
+    """Strokes writing `number` across the middle of a pad `aspect` times as wide as high, in the pad's units:
+    digits 0.55 of its height tall and 0.3 wide, 0.15 apart."""
+    width, height, gap = 0.3, 0.55, 0.15
+    left = (aspect - len(number) * width - (len(number) - 1) * gap) / 2
+    return [[((left + i * (width + gap) + x * width) / aspect, 0.22 + y * height) for x, y in stroke]
+            for i, digit in enumerate(number) for stroke in SHAPES[digit]]
+
+
 def shown(page):
-    """What the page shows: (digit text, [ten probabilities], [ten bar widths in %], seen image URL)."""
+    """What the page shows: (number text, [digit texts], [ten probabilities of the selected digit],
+    [ten bar widths in %], number of boxes)."""
     return page.evaluate("""() => {
         const bars = [...document.querySelectorAll('#bars li')];
-        const seen = document.getElementById('seen');
-        return [document.getElementById('digit').textContent,
+        return [document.getElementById('number').textContent,
+                [...document.querySelectorAll('#digits .digit')].map(d => d.textContent),
                 bars.map(li => li.dataset.probability === undefined ? null : Number(li.dataset.probability)),
                 bars.map(li => parseFloat(li.querySelector('.bar').style.width)),
-                document.getElementById('seen-figure').hidden ? null : seen.getAttribute('src')];
+                document.querySelectorAll('#boxes .box').length];
     }""")
+
+
+NOTHING_SHOWN = ["", [], [None] * 10, [0] * 10, 0]
 
 
 def pad_png(page):
@@ -404,77 +503,140 @@ def pad_png(page):
     return base64.b64decode(url.partition(",")[2])
 
 
-def assert_shows_the_models_own_answer(page, model, server):
-    """The shown digit, bars and 28x28 image are the model's own answer for the pad's pixels."""
-    png = pad_png(page)
-    probs, digit = own_answer(model, png)
-    shown_digit, shown_probs, widths, seen_url = shown(page)
-    assert shown_digit == str(int(np.argmax(probs)))
-    np.testing.assert_allclose(shown_probs, probs, atol=1e-4)
-    np.testing.assert_allclose(widths, np.round(100 * np.asarray(shown_probs), 1), atol=0.051)
-    np.testing.assert_array_equal(np.asarray(image_from_data_url(seen_url)), np.round(digit[:, :, 0] * 255))
-    assert post(server, png)[1]["input"] == seen_url  # and the same as a direct POST of those pixels
-    return int(shown_digit), png
+def assert_shows_the_answer(page, server, image_bytes, stage="#pad"):
+    """The page shows the server's answer for these pixels: the number, one entry with the 28x28 input
+    per digit, a box around each digit where the JSON puts it, and the selected digit's probabilities."""
+    status, answer = post(server, image_bytes, "application/octet-stream")
+    assert status == 200, answer
+    number, digits, probs, widths, boxes = shown(page)
+    assert number == (answer["number"] or "no digit")
+    assert digits == [("?" if d["digit"] is None else str(d["digit"])) for d in answer["digits"]]
+    assert page.eval_on_selector_all("#digits img", "imgs => imgs.map(i => i.getAttribute('src'))") \
+        == answer["inputs"]
+    assert boxes == len(answer["digits"])
+    frame = page.locator(stage).bounding_box()
+    width, height = answer["size"]
+    scale = (frame["width"] - 2) / width  # inside the 1-pixel border
+    assert (frame["height"] - 2) / height == pytest.approx(scale, rel=0.01)
+    for i, d in enumerate(answer["digits"]):
+        left, top, right, bottom = d["box"]
+        box = page.locator("#boxes .box").nth(i).bounding_box()
+        np.testing.assert_allclose([box["x"], box["y"], box["width"], box["height"]],
+                                   [frame["x"] + 1 + left * scale, frame["y"] + 1 + top * scale,
+                                    (right - left) * scale, (bottom - top) * scale], atol=1.5)
+    if answer["digits"]:
+        np.testing.assert_allclose(probs, answer["digits"][0]["probabilities"], atol=1e-6)  # the first, at first
+        np.testing.assert_allclose(widths, np.round(100 * np.asarray(probs), 1), atol=0.051)
+    else:
+        assert probs == [None] * 10
+    return answer
 
 
 def ink_box(png):
-    """The ink's bounding box on the pad, in units of its side: (left, top, right, bottom); None if blank."""
+    """The ink's bounding box on the pad, in units of its width and height: (left, top, right, bottom)."""
     ink = np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 128
     if not ink.any():
         return None
     ys, xs = np.nonzero(ink)
-    side = ink.shape[1]
-    return xs.min() / side, ys.min() / side, (xs.max() + 1) / side, (ys.max() + 1) / side
+    height, width = ink.shape
+    return xs.min() / width, ys.min() / height, (xs.max() + 1) / width, (ys.max() + 1) / height
 
 
 VERTICAL_STROKE = [[(0.5, 0.2), (0.5, 0.8)]]
-SEVEN = [[(0.3, 0.2), (0.7, 0.2)], [(0.7, 0.2), (0.45, 0.8)]]  # two strokes
+SEVEN = [[(0.4, 0.2), (0.6, 0.2)], [(0.6, 0.2), (0.475, 0.8)]]  # two strokes
 
 
-def test_vertical_stroke_with_the_mouse_is_a_1(page, model, server):
+def test_vertical_stroke_with_the_mouse_is_a_1(page, server):
     draw_with_mouse(page, VERTICAL_STROKE)
-    digit, png = assert_shows_the_models_own_answer(page, model, server)
-    assert digit == 1
-    # CSS pixels mapped to canvas pixels: twice as many on this screen, the stroke where the mouse went
-    assert page.evaluate("[document.getElementById('pad').width, document.getElementById('pad').clientWidth]") \
-        == [560, 280]
-    brush = 0.07 / 2
-    np.testing.assert_allclose(ink_box(png), (0.5 - brush, 0.2 - brush, 0.5 + brush, 0.8 + brush), atol=0.01)
+    png = pad_png(page)
+    assert assert_shows_the_answer(page, server, png)["number"] == "1"
+    # CSS pixels mapped to canvas pixels: twice as many on this screen, the stroke where the mouse went;
+    # the pad as wide as the page, twice as wide as high
+    assert page.evaluate("[document.getElementById('pad').width, document.getElementById('pad').clientWidth, "
+                         "document.getElementById('pad').height]") == [1388, 694, 692]
+    brush = 0.07 / 2  # of the pad's height
+    np.testing.assert_allclose(ink_box(png), (0.5 - brush / 2, 0.2 - brush, 0.5 + brush / 2, 0.8 + brush),
+                               atol=0.01)
 
 
-def test_seven_in_two_strokes_with_the_mouse(page, model, server, tmp_path):
-    draw_with_mouse(page, SEVEN)
-    digit, _ = assert_shows_the_models_own_answer(page, model, server)
-    assert digit == 7
-    # for the README: WEB_TEST_MODEL=final_model.h5 WEB_SCREENSHOT=docs/predict_web.png
-    screenshot = os.environ.get("WEB_SCREENSHOT") or tmp_path / "predict_web.png"
-    page.screenshot(path=screenshot, scale="css")
-    assert Image.open(screenshot).size == (720, 480)
+@pytest.mark.parametrize("number", ["2026", "15"])
+def test_number_written_with_the_mouse(page, server, number, tmp_path):
+    draw_with_mouse(page, number_strokes(number))
+    answer = assert_shows_the_answer(page, server, pad_png(page))
+    assert answer["number"] == number
+    if number == "2026":  # for the docs: WEB_TEST_MODEL=final_model_ensemble.h5 WEB_SCREENSHOT=docs/predict_web.png
+        screenshot = os.environ.get("WEB_SCREENSHOT") or tmp_path / "predict_web.png"
+        page.screenshot(path=screenshot, scale="css", full_page=True)
+        assert Image.open(screenshot).size[0] == 720
+    # hovering over a digit's box on the pad shows its probabilities
+    last = answer["digits"][-1]
+    left, top, right, bottom = last["box"]
+    width, height = answer["size"]
+    page.mouse.move(*pad_point(page, (left + right) / 2 / width, (top + bottom) / 2 / height))
+    np.testing.assert_allclose(shown(page)[2], last["probabilities"], atol=1e-6)
+    assert page.locator("#digits li").nth(len(number) - 1).get_attribute("class") == "selected"
 
 
-def test_seven_with_a_finger_on_a_phone(browser, server, model):
-    page = open_page(browser, server, viewport={"width": 360, "height": 640}, device_scale_factor=3,
+def test_answer_does_not_move_the_bars(page):
+    before = page.locator("#bars").bounding_box()
+    draw_with_mouse(page, number_strokes("15"))
+    assert page.inner_text("#number") != ""
+    assert page.locator("#bars").bounding_box() == before
+
+
+def test_number_with_a_finger_on_a_phone(browser, server):
+    page = open_page(browser, server, viewport={"width": 390, "height": 844}, device_scale_factor=3,
                      is_mobile=True, has_touch=True)
     page.evaluate("document.getElementById('pad').addEventListener('pointerdown', "
                   "e => window.pointerType = e.pointerType)")
-    draw_with_touch(page, SEVEN)
+    draw_with_touch(page, number_strokes("15"))
     assert page.evaluate("window.pointerType") == "touch"
-    digit, _ = assert_shows_the_models_own_answer(page, model, server)
-    assert digit == 7
-    # fits the phone's width: no sideways scrolling, the whole pad and Clear on screen
+    assert assert_shows_the_answer(page, server, pad_png(page))["number"] == "15"
+    # the pad takes the phone's width, inside the page's margins: no sideways scrolling, Clear on screen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("#pad").bounding_box()["width"] == 390 - 2 * 12
     for selector in ("#pad", "#clear"):
         box = page.locator(selector).bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
+    # tapping a digit shows its probabilities
+    page.locator("#digits li").nth(1).tap()
+    assert page.locator("#digits li").nth(1).get_attribute("class") == "selected"
     assert page.errors == []
     page.context.close()
 
 
-def test_upload_sample_image_is_a_7(page):
-    page.set_input_files("#upload", SAMPLE)
+@pytest.mark.parametrize("strokes", [
+    [[(0.3, 0.3), (0.7, 0.7), (0.35, 0.65), (0.65, 0.3), (0.4, 0.45), (0.7, 0.5), (0.3, 0.6), (0.6, 0.7),
+      (0.32, 0.3), (0.68, 0.4), (0.4, 0.75)]],  # a scribble
+    [[(0.5, 0.5)]],  # a single tap
+], ids=["scribble", "tap"])
+def test_no_digit(page, server, strokes):
+    draw_with_mouse(page, strokes)
+    assert_shows_the_answer(page, server, pad_png(page))
+    assert shown(page) == ["no digit", [], [None] * 10, [0] * 10, 0]
+
+
+def test_upload_a_photo_of_a_number(page, server, tmp_path):
+    photo = tmp_path / "2026.jpg"
+    photo.write_bytes(number_photo_jpeg())
+    page.set_input_files("#upload", photo)
     page.wait_for_selector("body[data-state=idle]")
-    assert page.inner_text("#digit") == "7" and page.inner_text("#source") == "from sample_image.png"
-    assert page.locator("#error").is_hidden() and page.locator("#seen-figure").is_visible()
+    page.wait_for_function("document.getElementById('photo').complete")
+    assert page.inner_text("#source") == "from 2026.jpg" and page.locator("#error").is_hidden()
+    # the photo is shown in the pad's place, and the file input still names it
+    assert page.locator("#photo").is_visible() and page.locator("#pad").is_hidden()
+    assert page.evaluate("document.getElementById('photo').naturalWidth") == 800
+    assert page.evaluate("document.getElementById('upload').files[0].name") == "2026.jpg"
+    answer = assert_shows_the_answer(page, server, photo.read_bytes(), stage="#photo")
+    assert answer["number"] == "2026"
+    # a click on a digit's box on the photo shows its probabilities
+    page.locator("#boxes .box").nth(2).click()
+    np.testing.assert_allclose(shown(page)[2], answer["digits"][2]["probabilities"], atol=1e-6)
+    # Clear: back to the pad, the file input emptied
+    page.click("#clear")
+    assert page.locator("#pad").is_visible() and page.locator("#photo").is_hidden()
+    assert page.evaluate("document.getElementById('upload').files.length") == 0
+    assert page.inner_text("#message") == "write a number" and shown(page) == NOTHING_SHOWN
 
 
 def test_upload_a_text_file_shows_the_error(page, tmp_path):
@@ -484,19 +646,41 @@ def test_upload_a_text_file_shows_the_error(page, tmp_path):
     page.wait_for_selector("body[data-state=idle]")
     assert page.locator("#error").is_visible()
     assert page.inner_text("#error") == "notes.txt: not an image file Pillow can read"
-    assert shown(page) == ["", [None] * 10, [0] * 10, None]  # no guess
+    assert shown(page) == NOTHING_SHOWN  # no guess
 
 
-def test_clear_from_the_keyboard_shows_draw_a_digit(page):
+def test_the_pixels_behind_the_answer(page, server, model):
     draw_with_mouse(page, SEVEN)
-    assert page.inner_text("#digit") != ""
+    assert page.locator("#explain").is_hidden()
+    page.check("#explain-toggle")
+    page.wait_for_selector("#explain:not([hidden])")
+    page.wait_for_selector("body[data-state=idle]")
+    status, headers, body = request(server, "POST", "/predict?explain=1", pad_png(page), {"Content-Type": "image/png"})
+    [view] = json.loads(body)["explain"]
+    assert page.get_attribute("#saliency", "src") == view["saliency"] and page.locator("#saliency").is_visible()
+    assert page.get_attribute("#seen", "src") == page.get_attribute("#digits img", "src")
+    # the first layer's feature maps, on request
+    assert page.locator("#maps").is_hidden()
+    page.click("#maps-details summary")
+    assert page.locator("#maps img").count() == network_view.first_conv(model).filters
+    assert page.locator("#maps img").first.is_visible()
+    assert page.eval_on_selector_all("#maps img", "imgs => imgs.map(i => i.getAttribute('src'))") \
+        == view["feature_maps"]["maps"]
+    # off again: hidden
+    page.uncheck("#explain-toggle")
+    assert page.locator("#explain").is_hidden()
+
+
+def test_clear_from_the_keyboard_shows_write_a_number(page):
+    draw_with_mouse(page, SEVEN)
+    assert page.inner_text("#number") != ""
     for _ in range(10):  # Tab to the Clear button
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "clear":
             break
     page.keyboard.press("Enter")
-    assert page.inner_text("#message") == "draw a digit"
-    assert shown(page) == ["", [None] * 10, [0] * 10, None]
+    assert page.inner_text("#message") == "write a number"
+    assert shown(page) == NOTHING_SHOWN
     assert ink_box(pad_png(page)) is None  # a blank pad
 
 
@@ -508,5 +692,5 @@ def test_clear_while_a_prediction_is_on_its_way_shows_no_guess(page):
         page.mouse.up()
         page.click("#clear")  # at once, before the answer is back
         page.wait_for_selector("body[data-state=idle]")
-        assert page.inner_text("#message") == "draw a digit"
-        assert shown(page) == ["", [None] * 10, [0] * 10, None]
+        assert page.inner_text("#message") == "write a number"
+        assert shown(page) == NOTHING_SHOWN

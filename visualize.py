@@ -1,0 +1,188 @@
+"""Beyond the tutorial: what the model sees in an image: its first filters, feature maps, the pixels behind its answer.
+
+    python visualize.py                 # sample_image.png and final_model.h5 -> results/visualize/*.png
+    python visualize.py my_digit.jpg --model final_model_ensemble.h5 --member 1 --out pictures/
+
+Saves, and prints the paths of:
+  filters.png               the first conv layer's filters, one 3x3 tile each, one colour scale centred on 0;
+  feature_maps_N_LAYER.png  what each conv and pooling layer puts out for the image, one tile per channel;
+  saliency.png              the image as the model sees it (28x28), the pixels its answer rests on
+                            (SmoothGrad), and its three most likely digits; one row per digit of a number.
+The image is read as predict_image.py reads it. An ensemble's filters and maps are one member's (--member);
+its saliency is the mean over the members. docs/visualize.md says what to look for.
+"""
+import os
+
+import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
+
+import numpy as np
+
+import handwriting
+import network_view
+from plumbing import cli
+from plumbing.cli import UserError
+from plumbing.files import load_model, save_figure
+
+COLUMNS = 8  # tiles per row of a grid
+GAP_COLOUR = "#d9d9d9"
+
+
+def read_digits(path):
+    """The image's digits as the model reads them, in reading order: a list of (28, 28, 1)."""
+    if not hasattr(handwriting, "find_digits"):  # before the reading of numbers: the image is one digit
+        return [handwriting.read_digit(path)]
+    candidates = handwriting.find_digits(handwriting.grayscale(handwriting.open_image(path)))
+    if not candidates:
+        raise UserError(f"{path}: no digit found in the image")
+    return [c.image.reshape(28, 28, 1) for c in candidates]
+
+
+def mosaic(tiles, columns=COLUMNS, gap=1):
+    """(n, h, w) tiles -> one 2-D array, `columns` tiles a row, row by row, NaN in the gaps between them."""
+    n, h, w = tiles.shape
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, dtype="float32")
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tile
+    return grid
+
+
+def tile_ticks(ax, n, h, w, columns=COLUMNS, gap=1):
+    """Label the columns 0.. and the rows by their first tile's number: tile = row label + column label."""
+    columns = min(columns, n)
+    ax.set_xticks([c * (w + gap) + (w - 1) / 2 for c in range(columns)], [str(c) for c in range(columns)])
+    ax.set_yticks([r * (h + gap) + (h - 1) / 2 for r in range(-(-n // columns))],
+                  [str(r * columns) for r in range(-(-n // columns))])
+    ax.tick_params(length=0, labelsize=7)
+
+
+def colour_map(name):
+    import matplotlib
+
+    return matplotlib.colormaps[name].with_extremes(bad=GAP_COLOUR)
+
+
+def draw_filters(name, kernels, about, path):
+    """The first conv layer's kernels, (n, 3, 3), as a grid of tiles on one colour scale centred on 0."""
+    import matplotlib.pyplot as plt
+
+    n, h, w = kernels.shape
+    limit = float(np.abs(kernels).max()) or 1.0
+    fig, ax = plt.subplots(figsize=(6.4, 1.0 + 0.75 * -(-n // COLUMNS)))
+    image = ax.imshow(mosaic(kernels), cmap=colour_map("RdBu_r"), vmin=-limit, vmax=limit, interpolation="nearest")
+    tile_ticks(ax, n, h, w)
+    ax.set_title(f"Layer {name}{about}: its {n} filters, {h}x{w} weights each", fontsize=9)
+    ax.set_xlabel("filter number = row label + column label", fontsize=8)
+    bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
+    bar.set_label("weight (red: bright pixels there excite the filter,\nblue: they inhibit it)", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
+    save_figure(fig, path)
+
+
+def draw_feature_maps(name, maps, labels, about, path):
+    """One layer's output for each digit ((h, w, channels) each), one tile per channel, one colour scale."""
+    import matplotlib.pyplot as plt
+
+    h, w, channels = maps[0].shape
+    low, high = min(float(m.min()) for m in maps), max(float(m.max()) for m in maps)
+    if low < 0:  # batch normalization's output is signed: centre the scale on 0
+        cmap, vmin, vmax = colour_map("RdBu_r"), -max(-low, high), max(-low, high)
+    else:
+        cmap, vmin, vmax = colour_map("magma"), 0.0, high or 1.0
+    rows = -(-channels // COLUMNS)
+    fig, axes = plt.subplots(len(maps), 1, figsize=(6.4, 0.6 + 0.75 * rows * len(maps)), squeeze=False)
+    for ax, m, label in zip(axes[:, 0], maps, labels):
+        image = ax.imshow(mosaic(np.moveaxis(m, -1, 0)), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        tile_ticks(ax, channels, h, w)
+        ax.set_ylabel(label, fontsize=8)
+    axes[0, 0].set_title(f"Layer {name}{about}: output {h}x{w}x{channels}, one {h}x{w} map per channel", fontsize=9)
+    axes[-1, 0].set_xlabel("channel = row label + column label", fontsize=8)
+    bar = fig.colorbar(image, ax=axes[:, 0].tolist(), fraction=0.05, pad=0.03)
+    bar.set_label("activation (black: 0)" if low >= 0 else "activation (white: 0)", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
+    save_figure(fig, path)
+
+
+def draw_saliency(digits, maps, probabilities, about, path):
+    """Per digit, a row: the 28x28 input, its saliency with the ink's outline, the three most likely digits."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(digits), 3, figsize=(7.6, 2.4 * len(digits)), squeeze=False, layout="constrained",
+                             gridspec_kw={"width_ratios": [0.85, 1.15, 1.1]})
+    for row, digit, saliency, p in zip(axes, digits, maps, probabilities):
+        answer = int(np.argmax(p))
+        row[0].imshow(digit[:, :, 0], cmap="gray", vmin=0, vmax=1)
+        row[0].set_title("what the model sees (28x28)", fontsize=8)
+        heat = row[1].imshow(saliency, cmap="inferno", vmin=0, vmax=1)
+        row[1].contour(digit[:, :, 0], levels=[0.3], colors="cyan", linewidths=0.7)
+        row[1].set_title(f"pixels behind the answer {answer}{about}", fontsize=8)
+        row[1].set_xlabel("cyan: the outline of the ink", fontsize=7)
+        bar = fig.colorbar(heat, ax=row[1], fraction=0.046, pad=0.03)
+        bar.set_label("how much it counts (1: most)", fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+        for ax in row[:2]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        top = np.argsort(-p)[:3]
+        row[2].barh(range(3), p[top], color=["tab:blue", "tab:gray", "tab:gray"])
+        row[2].set_yticks(range(3), [str(d) for d in top])
+        row[2].invert_yaxis()
+        row[2].set_xlim(0, 1.2)
+        for y, d in enumerate(top):
+            row[2].text(p[d] + 0.02, y, f"{p[d]:.3f}", va="center", fontsize=8)
+        row[2].set_title("the three most likely digits", fontsize=8)
+        row[2].set_xlabel("probability", fontsize=8)
+        row[2].set_ylabel("digit", fontsize=8)
+        row[2].tick_params(labelsize=8)
+    fig.suptitle("SmoothGrad saliency: the gradient of the answer's score, averaged over noisy copies of the input",
+                 fontsize=9)
+    save_figure(fig, path)
+
+
+def main(argv=None):
+    parser = cli.parser_for("visualize.py", __doc__.splitlines()[0])
+    parser.add_argument("image", nargs="?", default="sample_image.png", metavar="IMAGE",
+                        help="an image of a digit, or of a number (default: sample_image.png)")
+    parser.add_argument("--model", default="final_model.h5", metavar="PATH",
+                        help="the model to look into (default: final_model.h5)")
+    parser.add_argument("--out", default=os.path.join("results", "visualize"), metavar="DIR",
+                        help="folder for the pictures (default: results/visualize)")
+    parser.add_argument("--member", type=int, default=0, metavar="N",
+                        help="for an ensemble, the member whose filters and feature maps are shown (default: 0)")
+    args = parser.parse_args(argv)
+
+    def visualize():
+        digits = read_digits(args.image)
+        model = load_model(args.model)
+        count = len(network_view.members(model))
+        network_view.pick_member(model, args.member)  # a wrong --member is a one-line error before any work
+        member = f" (member {args.member} of members 0-{count - 1})" if count > 1 else ""
+        mean = f" (mean of {count} members)" if count > 1 else ""
+        probabilities = model.predict(np.stack(digits), verbose=0)
+        labels = [f"digit {i + 1}: read as {int(np.argmax(p))}" if len(digits) > 1 else f"read as {int(np.argmax(p))}"
+                  for i, p in enumerate(probabilities)]
+        cli.headless()
+        try:
+            os.makedirs(args.out, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"{args.out}: cannot make the folder ({e.strerror})")
+        saved = [os.path.join(args.out, "filters.png")]
+        draw_filters(network_view.first_conv(model, args.member).name, network_view.filters(model, args.member), member,
+                     saved[-1])
+        layers = [network_view.feature_maps(model, digit, args.member) for digit in digits]
+        for i, name in enumerate(layers[0], start=1):
+            saved.append(os.path.join(args.out, f"feature_maps_{i}_{name}.png"))
+            draw_feature_maps(name, [maps[name] for maps in layers], labels, member, saved[-1])
+        saved.append(os.path.join(args.out, "saliency.png"))
+        maps = [network_view.saliency(model, digit, digit=int(np.argmax(p))) for digit, p in zip(digits, probabilities)]
+        draw_saliency(digits, maps, probabilities, mean, saved[-1])
+        for path in saved:
+            print(path)
+
+    cli.run(visualize, "visualize.py")
+
+
+if __name__ == "__main__":
+    main()
