@@ -6,7 +6,9 @@
         print(c.line, c.box)       # c.image: the 28x28 the model reads
 
 The pipeline finds the ink and its pieces once for the whole image
-(pipeline.py); then, in terms of the line's typical digit height:
+(pipeline.py); a photo read whole whose flattened background is not paper's
+(on_paper: textured, or mostly ink) has no candidate; then, in terms of the
+line's typical digit height:
 specks are dropped, a line written at a steep angle is turned level
 (deskew), pieces of one digit join (group_pieces: a broken stroke, a 5's
 flag, a 4 in two strokes, a 7's cross bar), the digits are put on lines
