@@ -172,3 +172,41 @@ def test_predict_image_json_numbers_and_single_digits(small_model, tmp_path):
     assert set(seven) == {"path", "number", "digits", "digit", "probability", "top_k"}
     assert seven["digit"] == 7 and seven["number"] == "7" and seven["digits"][0]["digit"] == 7
     assert (blank["number"], blank["digits"]) == ("", [])
+
+
+def photo_of(img, seed=0, noise=0.02):
+    """A drawing as a phone photo of paper: light falling off across it, and the sensor's noise."""
+    rng = np.random.default_rng(seed)
+    gray = np.asarray(img, np.float64) / 255
+    falloff = np.linspace(1, 0.8, gray.shape[1])[None, :]
+    return np.clip(gray * 0.85 * falloff + rng.normal(0, noise, gray.shape) + 0.1, 0, 1)
+
+
+def test_a_textured_photo_of_a_scene_has_no_candidates():
+    from scipy import ndimage
+
+    from handwriting import numbers, pipeline
+
+    rng = np.random.default_rng(1)
+    # a scene: shapes of every size and shade (fur, leaves, a desk's clutter), no flat paper anywhere
+    scene = sum(ndimage.gaussian_filter(rng.normal(0, 1, (300, 400)), sigma) * sigma for sigma in (1, 3, 8))
+    scene = np.clip(0.5 + 0.12 * scene / scene.std(), 0, 1)
+    ink = pipeline.ink_pieces(scene)
+    assert ink.kind.name == "photo" and not numbers.on_paper(ink)
+    assert handwriting.find_digits(scene) == []
+    # the test is what rejects it: without it the texture is cut into candidates
+    anything = numbers.NumberParams(paper_spread=1, ink_cover=1)
+    assert handwriting.find_digits(scene, anything) != []
+
+
+def test_a_photo_of_a_number_on_paper_is_still_read():
+    from handwriting import numbers, pipeline
+
+    img, drawn = draw_number(["2026"])
+    gray = photo_of(img)
+    ink = pipeline.ink_pieces(gray)
+    spread, cover = numbers.background_spread(ink)
+    assert ink.kind.name == "photo" and spread <= numbers.NUMBER_PARAMS.paper_spread / 2 and cover < 0.2
+    found = handwriting.find_digits(gray)
+    assert len(found) == 4
+    assert_boxes_near(found, drawn)
