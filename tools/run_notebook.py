@@ -21,6 +21,7 @@ from nbclient import NotebookClient
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+import plumbing.quiet  # noqa: E402, F401  (before Keras, which plumbing.progress imports: no start-up notes)
 from plumbing import files  # noqa: E402
 from plumbing.progress import format_seconds  # noqa: E402
 
