@@ -72,6 +72,7 @@ def main(argv=None):
 
     def study():
         dataX, dataY, _, _ = harness.load_dataset(args.data, args.limit)
+        harness.check_folds(dataY.argmax(axis=1), args.folds, args.seed, args.data, args.limit)
         dataX = harness.scale_pixels(dataX)
         folds = harness.kfold_splits(len(dataX), args.folds, args.seed)
         records, finished, tasks = {}, {}, []

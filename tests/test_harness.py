@@ -176,7 +176,7 @@ def test_fresh_model_per_fold_unless_reuse(reuse, capsys):
     assert len(scores) == len(histories) == 3
     assert capsys.readouterr().out.count("> ") == 3
     if reuse:
-        assert len(made) == 1  # the tutorial's way: one model, trained on across folds
+        assert len(made) == 1  # the tutorial's way: one model, trained on fold after fold
     else:
         assert len(made) == 3 and len({id(m) for m, _ in made}) == 3
         # each fold's model starts untrained: not from the previous fold's final weights
