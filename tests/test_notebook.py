@@ -182,6 +182,16 @@ def test_model_cell_is_the_script_source(tmp_path, monkeypatch):
     assert "Conv2D(48, (5, 5)" in cell and "Conv2D(32" not in cell and "cv_main" not in cell
 
 
+def test_what_the_network_learned(executed):
+    nb, _ = executed
+    cell = cell_running(nb, "visualize.py")
+    assert sum("image/png" in o.get("data", {}) for o in cell.outputs) == 3  # filters, feature maps, saliency
+    misread = [c for c in nb.cells if "wrong = int(np.flatnonzero" in c.source][0]
+    m = re.match(r"test image (\d+): a (\d), read as (\d)$", lines(misread)[0])
+    assert m and m.group(2) != m.group(3)
+    assert sum("image/png" in o.get("data", {}) for o in misread.outputs) == 1
+
+
 def test_plots_inline(executed):
     nb, _ = executed
     assert len(images(nb)) >= 10
