@@ -20,6 +20,7 @@ from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 import handwriting
 import harness
+from extensions import digit_probabilities
 from handwriting.labels import labelled_images
 from plumbing import cli, files
 from plumbing.cli import UserError
@@ -51,7 +52,7 @@ def evaluate_images(model, labelled):
             wrong.append(f"{path}: a {label}, read as nothing ({e})")
     if read:
         digits = np.stack([digit for _, _, digit in read])
-        probs = model.predict(digits, batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+        probs = digit_probabilities(model.predict(digits, batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
         for (path, label, _), p in zip(read, probs):
             if p.argmax() != label:
                 wrong.append(f"{path}: a {label}, read as {p.argmax()} (p={p.max():.3f})")
@@ -86,7 +87,8 @@ def main(argv=None):
         testX = harness.scale_pixels(testX)
         # One pass over the test set gives the accuracy (what the tutorial's
         # model.evaluate reports) and the predictions for the reports below.
-        predicted = model.predict(testX, batch_size=harness.EVAL_BATCH_SIZE, verbose=0).argmax(axis=1)
+        predicted = digit_probabilities(model.predict(testX, batch_size=harness.EVAL_BATCH_SIZE,
+                                                      verbose=0)).argmax(axis=1)
         true = testY.argmax(axis=1)
         acc = np.mean(predicted == true)
         print("> %.3f" % (acc * 100.0))

@@ -1,7 +1,7 @@
 """The tutorial's Extensions that change the model or its training images: pixel scaling (--scaling),
 augmentation (--augment), flags drawn on training 1s (--flag-ones) and the mean of several models
-(train_final.py --handwriting); and the fused batch normalization that trains batchnorm_cv.py's model
-faster (same learning)."""
+with a judge of "not a digit" (train_final.py --handwriting); and the fused batch normalization that
+trains batchnorm_cv.py's model faster (same learning)."""
 import keras
 import numpy as np
 from PIL import Image, ImageDraw
@@ -115,13 +115,39 @@ def with_flags(images, labels, seed, share=FLAG_SHARE):
     return images, len(chosen)
 
 
-def average(models):
+# The --handwriting model's layer that judges whether an image is a digit at all (train_final.py): its
+# P(not a digit) is the model's 11th output, after the ten digits' probabilities.
+NOT_A_DIGIT = "not_a_digit"
+
+
+def average(models, not_a_digit=None):
     """One model whose output is the mean of the given models' outputs (they keep their own layers and
-    weights, renamed member_0, member_1, ...: Keras needs unique names), saved and loaded like any model."""
+    weights, renamed member_0, member_1, ...: Keras needs unique names), saved and loaded like any model.
+    With `not_a_digit` (a model with one sigmoid output), an 11th output: its probability."""
     for i, member in enumerate(models):
         member.name = f"member_{i}"
     inputs = keras.Input((28, 28, 1))
-    return keras.Model(inputs, keras.layers.Average()([member(inputs) for member in models]))
+    mean = keras.layers.Average()([member(inputs) for member in models])
+    if not_a_digit is None:
+        return keras.Model(inputs, mean)
+    not_a_digit.name = NOT_A_DIGIT
+    return keras.Model(inputs, keras.layers.Concatenate()([mean, not_a_digit(inputs)]))
+
+
+def members(model):
+    """The models whose answers an ensemble averages, in order ([model] for a single model)."""
+    inner = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != NOT_A_DIGIT]
+    return inner or [model]
+
+
+def digit_probabilities(outputs):
+    """The ten digits' probabilities in a model's outputs (n, 10 or 11): without the 11th, P(not a digit)."""
+    return outputs[..., :10]
+
+
+def not_a_digit_probability(outputs):
+    """The 11th output, P(not a digit), of a model that has one (n,); None for a model that has not."""
+    return outputs[..., 10] if outputs.shape[-1] > 10 else None
 
 
 # Registered under "harness", where it was first defined: saved models name it so.

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 from scipy import ndimage
 
+from extensions import digit_probabilities, members  # (members: of this module's API, as ever)
 from plumbing.cli import UserError
 
 CONV_AND_POOL = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
@@ -40,12 +41,6 @@ CONV_AND_POOL = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.Av
 SMOOTHGRAD_SAMPLES = 50
 SMOOTHGRAD_NOISE = 0.2
 METHODS = ("smoothgrad", "gradcam", "gradient")
-
-
-def members(model):
-    """The models whose answers an ensemble averages, in order; [model] for a single model."""
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return inner or [model]
 
 
 def pick_member(model, member=0):
@@ -92,7 +87,7 @@ def saliency(model, image, digit=None, method="smoothgrad", samples=SMOOTHGRAD_S
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     x = _batch(image)
     if digit is None:
-        digit = int(np.argmax(keras.ops.convert_to_numpy(model(x, training=False))[0]))
+        digit = int(np.argmax(digit_probabilities(keras.ops.convert_to_numpy(model(x, training=False)))[0]))
     maps = []
     for net in members(model):
         if method == "gradcam":

@@ -20,6 +20,7 @@ import numpy as np
 
 import handwriting
 import harness
+from extensions import digit_probabilities
 from plumbing.cli import UserError
 from plumbing import cli
 from plumbing.files import load_model, save_figure
@@ -74,7 +75,7 @@ def read_images(paths, raw):
 
 def raw_answers(model, digits, top_k=None):
     """The tutorial's reading, one digit per image: {digit, probability (, top_k)} each."""
-    probs = model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+    probs = digit_probabilities(model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
     results = []
     for p in probs:
         order = np.argsort(-p)[:top_k or 1]

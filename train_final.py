@@ -5,11 +5,13 @@
     python train_final.py --handwriting     # the model for your own handwriting: final_model_handwriting.h5
 
 --handwriting trains the members of HANDWRITING below one after another and
-saves their mean as one model (docs/own_images.md says why these). Each
-finished member is kept, with its settings, in <model>.members/: after an
-interruption the same command trains only the members not kept yet. Other
-flags changed from their defaults apply to every member (--limit 1000
---epochs 1 for a quick try).
+saves their mean as one model (docs/own_images.md says why these), with an
+11th output: P(not a digit), from a model trained on MNIST's digits and as
+many images that are not digits (handwriting/not_digits.py), with which
+predict_image.py answers "no digit". Each finished member is kept, with its
+settings, in <model>.members/: after an interruption the same command trains
+only the members not kept yet. Other flags changed from their defaults apply
+to every member (--limit 1000 --epochs 1 for a quick try).
 """
 import dataclasses
 import os
@@ -18,8 +20,10 @@ import sys
 import experiment
 import harness
 import keras
+import numpy as np
 from deeper_cv import define_model
 from extensions import average, with_extensions, with_flags
+from handwriting import not_digits
 from experiment import stopped
 from plumbing import cli, files
 from plumbing.progress import Progress, describe_device, fit_verbosity
@@ -31,6 +35,10 @@ FLAG_ONES_MODEL = "final_model_flag_ones.h5"
 HANDWRITING = [dict(augment=True, epochs=15, seed=1),
                dict(augment=True, epochs=15, seed=2),
                dict(augment=True, epochs=15, seed=1, flag_ones=True)]
+# ... and the judge of "not a digit", trained as they are but on three times the images per epoch
+# (handwriting/not_digits.training_set), for a fifth of their epochs: 3 for their 15
+NOT_A_DIGIT = dict(not_a_digit=True)
+NOT_A_DIGIT_EPOCH_SHARE = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,17 +53,20 @@ class Settings:
     flag_ones: bool
     data: str | None
     limit: int | None
+    not_a_digit: bool = False
 
 
 def settings_from(args, **changes):
-    return dataclasses.replace(Settings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)}),
-                               **changes)
+    return dataclasses.replace(Settings(**{f.name: getattr(args, f.name, f.default)
+                                           for f in dataclasses.fields(Settings)}), **changes)
 
 
 def train(settings, progress):
     """train_final.py's model trained with these settings (flags drawn on the 1s before scaling, if asked)."""
     # load dataset and prepare pixel data
     trainX, trainY, _, _ = harness.load_dataset(settings.data, settings.limit)
+    if settings.not_a_digit:
+        return train_not_a_digit(trainX, settings, progress)
     if settings.flag_ones:
         trainX, flagged = with_flags(trainX, trainY, settings.seed)
         print(f"flags drawn on {flagged} of {int((trainY.argmax(axis=1) == 1).sum())} training 1s",
@@ -68,13 +79,39 @@ def train(settings, progress):
     return model
 
 
+def define_not_a_digit_model(learning_rate=0.01):
+    """deeper_cv.py's model with one output, P(not a digit) (a sigmoid), in place of the ten digits'."""
+    digits = define_model(learning_rate)
+    model = keras.Sequential([keras.Input((28, 28, 1)), *digits.layers[:-1],
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+                  loss="binary_crossentropy", metrics=["accuracy"], steps_per_execution=digits.steps_per_execution)
+    return model
+
+
+def train_not_a_digit(trainX, settings, progress):
+    """The judge of "not a digit", trained on the training digits and as many images that are not digits."""
+    images, labels = not_digits.training_set(harness.scale_pixels(trainX)[..., 0], np.random.default_rng(settings.seed))
+    keras.utils.set_random_seed(settings.seed)
+    model = with_extensions(define_not_a_digit_model(settings.learning_rate), settings.scaling, settings.augment,
+                            images)
+    model.fit(images, labels, epochs=settings.epochs, batch_size=settings.batch_size, shuffle=True,
+              verbose=fit_verbosity(), callbacks=[progress])
+    return model
+
+
 def member_settings(parser, args):
-    """The settings of each --handwriting member: the recipe's, with the flags the user changed on top."""
-    changed = {f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) != parser.get_default(f.name)}
+    """The settings of each --handwriting member: the recipe's, with the flags the user changed on top; the
+    judge of "not a digit" last."""
+    changed = {f.name for f in dataclasses.fields(Settings)
+               if getattr(args, f.name, f.default) != parser.get_default(f.name)}
     for name in changed:
         if len({member.get(name) for member in HANDWRITING}) > 1:
             parser.error(f"--{name.replace('_', '-')} differs between --handwriting's members; it cannot be set")
-    return [settings_from(args, **{k: v for k, v in member.items() if k not in changed}) for member in HANDWRITING]
+    members = [settings_from(args, **{k: v for k, v in member.items() if k not in changed}) for member in HANDWRITING]
+    epochs = max(1, members[0].epochs // NOT_A_DIGIT_EPOCH_SHARE)
+    return members + [settings_from(args, **{"augment": True, **NOT_A_DIGIT, "epochs": epochs,
+                                             "seed": members[0].seed})]
 
 
 class Members:
@@ -88,7 +125,10 @@ class Members:
         return os.path.join(self.folder, f"member_{i + 1}.h5")
 
     def kept(self, i, settings):
-        return files.saved_settings(self.path(i)) == dataclasses.asdict(settings)
+        try:  # (settings saved before a field was added have its default)
+            return Settings(**files.saved_settings(self.path(i))) == settings
+        except TypeError:  # none saved, or not ours
+            return False
 
     def save(self, i, model, settings):
         files.save_model(model, self.path(i), dataclasses.asdict(settings))
@@ -110,9 +150,10 @@ def train_handwriting(members, out, settings):
         kept = sum(store.kept(i, member) for i, member in enumerate(members))
         stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
                 "run the same command to train the rest")
-    model = average([files.load_model(store.path(i)) for i in range(len(members))])
-    files.save_model(model, out, settings)
-    print(f"saved {out}: the mean of {len(members)} models (kept in {store.folder})")
+    digits = [files.load_model(store.path(i)) for i, member in enumerate(members) if not member.not_a_digit]
+    judge = [files.load_model(store.path(i)) for i, member in enumerate(members) if member.not_a_digit]
+    files.save_model(average(digits, *judge), out, settings)
+    print(f"saved {out}: the mean of {len(digits)} models, and P(not a digit) (kept in {store.folder})")
 
 
 def main(argv=None):
@@ -124,7 +165,8 @@ def main(argv=None):
     parser.add_argument("--handwriting", action="store_true",
                         help="train the model recommended for your own handwriting: the mean of "
                              + ", ".join(" ".join(f"--{k.replace('_', '-')}" if v is True else f"--{k} {v}"
-                                                  for k, v in member.items()) for member in HANDWRITING))
+                                                  for k, v in member.items()) for member in HANDWRITING)
+                             + ', with a judge of "not a digit" (P in an 11th output)')
     cli.add_flag(parser, "model", default=None,
                  default_text=f"{cli.MODEL}, or {HANDWRITING_MODEL} with --handwriting; with other settings a name "
                               "that says them, e.g. final_model-epochs1-limit6000.h5")

@@ -17,7 +17,7 @@ import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without it
 
 import numpy as np
 
-import extensions  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
+import extensions  # (also registers FusedBatchNormalization: batchnorm_cv.py's models load)
 import handwriting
 import network_view
 from plumbing import cli
@@ -161,7 +161,7 @@ def main(argv=None):
         network_view.pick_member(model, args.member)  # a wrong --member is a one-line error before any work
         member = f" (member {args.member} of members 0-{count - 1})" if count > 1 else ""
         mean = f" (mean of {count} members)" if count > 1 else ""
-        probabilities = model.predict(np.stack(digits), verbose=0)
+        probabilities = extensions.digit_probabilities(model.predict(np.stack(digits), verbose=0))
         labels = [f"digit {i + 1}: read as {int(np.argmax(p))}" if len(digits) > 1 else f"read as {int(np.argmax(p))}"
                   for i, p in enumerate(probabilities)]
         cli.headless()

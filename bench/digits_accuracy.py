@@ -25,6 +25,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 import harness
+from extensions import digit_probabilities
 from plumbing.cli import UserError
 from plumbing import cli, files
 import handwriting
@@ -82,7 +83,7 @@ def load_digits_set(size, resample):
 
 
 def accuracy(model, images, labels):
-    probs = model.predict(images, batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+    probs = digit_probabilities(model.predict(images, batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
     return float(np.mean(probs.argmax(axis=1) == np.asarray(labels)))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 import harness
+from extensions import digit_probabilities
 import network_view
 from plumbing import cli, files
 from plumbing.progress import describe_device
@@ -48,7 +49,8 @@ def measure(path, count):
     model = files.load_model(path)
     _, (testX, _) = harness.load_mnist()
     images = harness.scale_pixels(testX[:count])
-    answers = model.predict(images[..., None], batch_size=harness.EVAL_BATCH_SIZE, verbose=0).argmax(axis=1)
+    answers = digit_probabilities(model.predict(images[..., None], batch_size=harness.EVAL_BATCH_SIZE,
+                                                verbose=0)).argmax(axis=1)
     rng = np.random.default_rng(0)
     print(f"{path}, the first {count} MNIST test digits; {describe_device().replace('training on ', '')}")
     print(f"| method | on ink (mean, min) | p(answer) after deleting its top {DELETED} | s per digit |")
@@ -78,7 +80,7 @@ def draw_methods(path, out, rows=4):
                ("Grad-CAM, last conv layer", "gradcam")]
     fig, axes = plt.subplots(rows, 4, figsize=(6.4, 1.7 * rows), layout="constrained")
     for row, image in zip(axes, images):
-        answer = int(model.predict(image[None, ..., None], verbose=0).argmax())
+        answer = int(digit_probabilities(model.predict(image[None, ..., None], verbose=0)).argmax())
         row[0].imshow(image, cmap="gray", vmin=0, vmax=1)
         row[0].set_ylabel(f"read as {answer}", fontsize=8)
         for ax, (_, method) in zip(row[1:], methods):

@@ -41,30 +41,31 @@ class Decision:
     max_unsure_share: float = 0.5
     # ... or when it has more candidates than this (two lines of ten digits): a page of text, a texture
     max_candidates: int = 20
+    # A model with an 11th output, P(not a digit) (train_final.py --handwriting), calls a candidate unsure at
+    # this or more: see docs/own_images.md for what it costs and buys (measured there)
+    max_not_a_digit: float = 0.5
 
 
 DECISION = Decision()
 
 
-def member_models(model):
-    """The member models of a model that averages them (bench/flag_ones.py ensemble), or [] for a single model."""
-    import keras
-
-    return [layer for layer in getattr(model, "layers", []) if isinstance(layer, keras.Model)]
-
-
 def predict(model, images, members=False):
-    """The model's probabilities for a batch (n, 10), and each member's (members, n, 10).
+    """The model's digit probabilities for a batch (n, 10), each member's (members, n, 10), and its
+    P(not a digit) (n,) when it has that output (a --handwriting model), else None.
 
     Only when asked are an ensemble's members run one by one (the model itself is one call); otherwise, and for a
     single model, the model is its own only member.
     """
-    parts = member_models(model) if members else []
+    from extensions import digit_probabilities, not_a_digit_probability
+    from extensions import members as members_of
+
+    outputs = np.asarray(model.predict_on_batch(images), np.float64)  # compiled: ms, not an eager call
+    probabilities, not_a_digit = digit_probabilities(outputs), not_a_digit_probability(outputs)
+    parts = members_of(model) if members else []
     if len(parts) < 2:
-        probabilities = np.asarray(model.predict_on_batch(images), np.float64)  # compiled: ms, not an eager call
-        return probabilities, probabilities[None]
-    outputs = np.stack([np.asarray(member.predict_on_batch(images), np.float64) for member in parts])
-    return outputs.mean(axis=0), outputs
+        return probabilities, probabilities[None], not_a_digit
+    each = np.stack([digit_probabilities(np.asarray(member.predict_on_batch(images), np.float64)) for member in parts])
+    return probabilities, each, not_a_digit
 
 
 def holes(mask):
@@ -79,32 +80,41 @@ def looks_like_a_digit(image, decision=DECISION):
     return holes(ink) <= decision.max_holes and stroke_width(ink) <= decision.max_stroke_width
 
 
-def is_sure(probabilities, member_probabilities, decision=DECISION):
-    """Whether the model is sure of a candidate: its (10,) mean probabilities and (members, 10) members'."""
+def is_sure(probabilities, member_probabilities, not_a_digit=None, decision=DECISION):
+    """Whether the model is sure of a candidate: its (10,) mean probabilities, (members, 10) members' and,
+    when the model has one, its P(not a digit)."""
     digit = int(np.argmax(probabilities))
     if probabilities[digit] < decision.min_probability:
+        return False
+    if not_a_digit is not None and not_a_digit >= decision.max_not_a_digit:
         return False
     return not decision.members_agree or bool(np.all(member_probabilities.argmax(axis=1) == digit))
 
 
-def digit_entry(candidate, probabilities, sure, top_k=None):
-    """One digit's answer: digit (None when unsure), probability, box, probabilities (and top_k when asked)."""
+def digit_entry(candidate, probabilities, sure, not_a_digit=None, top_k=None):
+    """One digit's answer: digit (None when unsure), probability, box, probabilities (and P(not a digit) when
+    the model has it, top_k when asked)."""
     order = np.argsort(probabilities)[::-1]
     entry = {"digit": int(order[0]) if sure else None, "probability": round(float(probabilities[order[0]]), 6),
              "box": [int(v) for v in candidate.box], "probabilities": [round(float(p), 6) for p in probabilities]}
+    if not_a_digit is not None:
+        entry["not_a_digit"] = round(float(not_a_digit), 6)
     if top_k:
         entry["top_k"] = [{"digit": int(d), "probability": round(float(probabilities[d]), 6)} for d in order[:top_k]]
     return entry
 
 
-def answer(candidates, probabilities, member_probabilities, top_k=None, decision=DECISION):
-    """One image's answer from its candidates and their probabilities (n, 10) and members' (members, n, 10)."""
-    sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, decision)
-            for c, p, members in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2))]
+def answer(candidates, probabilities, member_probabilities, not_a_digit=None, top_k=None, decision=DECISION):
+    """One image's answer from its candidates and their probabilities (n, 10), members' (members, n, 10) and
+    P(not a digit) (n,) or None."""
+    not_a_digit = [None] * len(candidates) if not_a_digit is None else not_a_digit
+    sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, q, decision)
+            for c, p, members, q in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2),
+                                        not_a_digit)]
     if (not candidates or len(candidates) > decision.max_candidates
             or sure.count(False) > decision.max_unsure_share * len(candidates)):
         return {"number": "", "digits": []}
-    digits = [digit_entry(c, p, s, top_k) for c, p, s in zip(candidates, probabilities, sure)]
+    digits = [digit_entry(c, p, s, q, top_k) for c, p, s, q in zip(candidates, probabilities, sure, not_a_digit)]
     number = ""
     for i, (candidate, entry) in enumerate(zip(candidates, digits)):
         if i and candidate.line != candidates[i - 1].line:
@@ -118,24 +128,26 @@ def answer(candidates, probabilities, member_probabilities, top_k=None, decision
 
 def read_candidates(model, candidates_per_image, top_k=None, decision=DECISION):
     """read_numbers() for candidates already found: a list (one per image) of lists of Candidates."""
-    probabilities, members = predict_candidates(model, candidates_per_image, decision.members_agree)
-    return answers(candidates_per_image, probabilities, members, top_k, decision)
+    return answers(candidates_per_image, *predict_candidates(model, candidates_per_image, decision.members_agree),
+                   top_k=top_k, decision=decision)
 
 
 def predict_candidates(model, candidates_per_image, members=False):
-    """predict() for all the images' candidates in one batch: (n, 10) and (members, n, 10), n all candidates."""
+    """predict() for all the images' candidates in one batch, n all candidates: (n, 10), (members, n, 10) and
+    (n,) or None."""
     flat = [c for candidates in candidates_per_image for c in candidates]
     if not flat:
-        return np.zeros((0, 10)), np.zeros((1, 0, 10))
+        return np.zeros((0, 10)), np.zeros((1, 0, 10)), None
     return predict(model, np.stack([np.asarray(c.image, np.float32).reshape(28, 28, 1) for c in flat]), members)
 
 
-def answers(candidates_per_image, probabilities, members, top_k=None, decision=DECISION):
-    """Each image's answer(), from predict_candidates()' probabilities of all the images' candidates."""
+def answers(candidates_per_image, probabilities, members, not_a_digit=None, top_k=None, decision=DECISION):
+    """Each image's answer(), from predict_candidates()' outputs for all the images' candidates."""
     out, start = [], 0
     for candidates in candidates_per_image:
         end = start + len(candidates)
-        out.append(answer(candidates, probabilities[start:end], members[:, start:end], top_k, decision))
+        out.append(answer(candidates, probabilities[start:end], members[:, start:end],
+                          None if not_a_digit is None else not_a_digit[start:end], top_k, decision))
         start = end
     return out
 

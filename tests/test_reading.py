@@ -46,7 +46,7 @@ def answer_for(rows, lines=None, members=None, top_k=None):
     rows = np.asarray(rows, np.float64)
     lines = lines or [0] * len(rows)
     candidates = [candidate(i, line, 20 * i) for i, line in enumerate(lines)]
-    return reading.answer(candidates, rows, rows[None] if members is None else np.asarray(members), top_k)
+    return reading.answer(candidates, rows, rows[None] if members is None else np.asarray(members), top_k=top_k)
 
 
 def test_a_confident_digit_is_read_and_keeps_the_single_digit_keys():
@@ -83,8 +83,8 @@ def test_members_that_disagree_make_a_digit_unsure_when_asked():
     members = [[sure(4), sure(1)], [sure(4), sure(1)], [sure(4, 0.6), sure(7, 0.6)]]
     mean = np.mean(members, axis=0)
     agreeing = dataclasses.replace(reading.DECISION, members_agree=True)
-    assert reading.is_sure(mean[0], np.asarray(members)[:, 0], agreeing)
-    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1], agreeing)
+    assert reading.is_sure(mean[0], np.asarray(members)[:, 0], decision=agreeing)
+    assert not reading.is_sure(mean[1], np.asarray(members)[:, 1], decision=agreeing)
     assert reading.is_sure(mean[1], np.asarray(members)[:, 1])  # by default the mean alone decides
 
 
@@ -165,9 +165,36 @@ def test_an_ensembles_members_are_run_only_when_asked():
     inputs = keras.Input((28, 28, 1))
     ensemble = keras.Model(inputs, keras.layers.Average()([m(inputs) for m in members]))  # as bench/flag_ones.py
     images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
-    mean, each = reading.predict(ensemble, images, members=True)
-    assert each.shape == (2, 3, 10)
+    mean, each, not_a_digit = reading.predict(ensemble, images, members=True)
+    assert each.shape == (2, 3, 10) and not_a_digit is None
     np.testing.assert_allclose(each[1], np.asarray(members[1](images)), rtol=1e-5)
-    alone, only = reading.predict(ensemble, images)
+    alone, only, _ = reading.predict(ensemble, images)
     assert only.shape == (1, 3, 10)
     np.testing.assert_allclose(mean, alone, rtol=1e-5)
+
+
+def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candidate_unsure():
+    import keras
+
+    import extensions
+
+    def tiny(name, units, activation, seed):
+        inputs = keras.Input((28, 28, 1))
+        dense = keras.layers.Dense(units, activation=activation,
+                                   kernel_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=seed))
+        return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)), name=name)
+
+    digits, judge = [tiny("a", 10, "softmax", 1), tiny("b", 10, "softmax", 2)], tiny("c", 1, "sigmoid", 3)
+    model = extensions.average(digits, judge)
+    assert [m.name for m in extensions.members(model)] == ["member_0", "member_1"]  # not the judge
+    images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
+    mean, each, not_a_digit = reading.predict(model, images, members=True)
+    assert mean.shape == (3, 10) and each.shape == (2, 3, 10)
+    np.testing.assert_allclose(mean.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(not_a_digit, np.asarray(judge(images))[:, 0], rtol=1e-5)
+    rows = np.asarray([sure(3, 0.99), sure(5, 0.99)])
+    candidates = [candidate(0, 0, 0), candidate(1, 0, 20)]
+    judged = reading.answer(candidates, rows, rows[None], np.asarray([0.1, 0.9]))
+    assert judged["number"] == "3?" and judged["digits"][1]["digit"] is None
+    assert [d["not_a_digit"] for d in judged["digits"]] == [0.1, 0.9]
+    assert reading.answer(candidates[1:], rows[1:], rows[None, 1:], np.asarray([0.9]))["number"] == ""

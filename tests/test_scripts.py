@@ -120,9 +120,9 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     result = run_script("train_final.py", "--handwriting", "--data", mnist, *QUICK, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     quick = "final_model_handwriting-epochs1-limit400"  # a quick try is named by its settings
-    assert result.stdout.splitlines()[-1].startswith(f"saved {quick}.h5: the mean of 3 models")
-    assert "flags drawn on" in result.stderr and "member 3/3 epoch 1" in result.stderr
-    assert re.search(r"3/3 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
+    assert result.stdout.splitlines()[-1].startswith(f"saved {quick}.h5: the mean of 3 models, and P(not a digit)")
+    assert "flags drawn on" in result.stderr and "member 4/4 epoch 1" in result.stderr
+    assert re.search(r"4/4 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
 
     for i, path in enumerate(alone):
         member = files.load_model(str(tmp_path / f"{quick}.members" / f"member_{i + 1}.h5"))
@@ -131,8 +131,13 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     _, _, testX, _ = harness.load_dataset(mnist)
     images = harness.scale_pixels(testX[:500])
     mean = extensions.average([files.load_model(str(path)) for path in alone]).predict(images, verbose=0)
-    np.testing.assert_array_equal(predictions(tmp_path / f"{quick}.h5", images), mean)
+    read = predictions(tmp_path / f"{quick}.h5", images)
+    np.testing.assert_array_equal(read[:, :10], mean)
     assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
+    # the 11th output: P(not a digit), from the judge trained last on these digits and images that are not
+    judge = files.load_model(str(tmp_path / f"{quick}.members" / "member_4.h5"))
+    np.testing.assert_allclose(read[:, 10], judge.predict(images, verbose=0)[:, 0], rtol=1e-6)
+    assert files.saved_settings(str(tmp_path / f"{quick}.members" / "member_4.h5"))["not_a_digit"] is True
 
 
 def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_path, monkeypatch, capsys):
@@ -151,7 +156,7 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
     with pytest.raises(SystemExit) as stop:
         train_final.main(argv)
     assert stop.value.code == 130 and not out.exists()
-    assert "1 of 3 members kept in" in capsys.readouterr().err
+    assert "1 of 4 members kept in" in capsys.readouterr().err
     members = tmp_path / "hw.members"
     first = (members / "member_1.h5").read_bytes()
     assert [p.name for p in members.iterdir()] == ["member_1.h5"]
@@ -159,17 +164,19 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
     trained.clear()
     monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p))
     train_final.main(argv)
-    assert [(s.seed, s.flag_ones) for s in trained] == [(2, False), (1, True)]  # only the two left
-    assert "member 1/3: kept from an earlier run" in capsys.readouterr().err
+    assert [(s.seed, s.flag_ones, s.not_a_digit) for s in trained] == [(2, False, False), (1, True, False),
+                                                                        (1, False, True)]  # only those left
+    assert "member 1/4: kept from an earlier run" in capsys.readouterr().err
     assert (members / "member_1.h5").read_bytes() == first
     import extensions
     images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
-    mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)])
+    mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)],
+                              files.load_model(str(members / "member_4.h5")))
     np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
 
     trained.clear()
     train_final.main(argv)  # all kept: nothing trained again
-    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 3
+    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 4
 
 
 def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
@@ -181,8 +188,12 @@ def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
     assert not store.kept(0, settings)
     store.save(0, baseline_cv.define_model(), settings)
     assert store.kept(0, settings)
-    for change in [dict(limit=500), dict(epochs=2), dict(seed=2), dict(flag_ones=True), dict(data=None)]:
+    for change in [dict(limit=500), dict(epochs=2), dict(seed=2), dict(flag_ones=True), dict(data=None),
+                   dict(not_a_digit=True)]:
         assert not store.kept(0, dataclasses.replace(settings, **change)), change
+    before = {k: v for k, v in dataclasses.asdict(settings).items() if k != "not_a_digit"}
+    files.save_model(baseline_cv.define_model(), store.path(0), before)  # saved before the field was added
+    assert store.kept(0, settings)
     files.save_model(baseline_cv.define_model(), store.path(0))  # a model that does not say how it was trained
     assert not store.kept(0, settings)
 
