@@ -35,10 +35,10 @@ FLAG_ONES_MODEL = "final_model_flag_ones.h5"
 HANDWRITING = [dict(augment=True, epochs=15, seed=1),
                dict(augment=True, epochs=15, seed=2),
                dict(augment=True, epochs=15, seed=1, flag_ones=True)]
-# ... and the judge of "not a digit", trained as they are but on three times the images per epoch
-# (handwriting/not_digits.training_set), for a fifth of their epochs: 3 for their 15
+# ... and the judge of "not a digit", trained as they are but on twice the images per epoch
+# (handwriting/not_digits.training_set), for a third of their epochs: 5 for their 15
 NOT_A_DIGIT = dict(not_a_digit=True)
-NOT_A_DIGIT_EPOCH_SHARE = 5
+NOT_A_DIGIT_EPOCH_SHARE = 3
 
 
 @dataclasses.dataclass(frozen=True)

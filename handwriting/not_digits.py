@@ -34,15 +34,16 @@ SIZE = 96  # drawing canvas, pixels: glyphs about 60 high, as a digit in a photo
 
 def training_set(digits, rng):
     """The images and labels (1: not a digit) that train_final.py --handwriting's judge of "not a digit" learns
-    from: the digits (n, 28, 28) in [0, 1], half as many again of them redrawn(), and as many non-digits,
-    half of them made and half those turned or mirrored; (3n, 28, 28, 1) float32 and (3n,) float32, shuffled."""
+    from, (2n, 28, 28, 1) float32 and (2n,) float32, shuffled: the n digits (n, 28, 28) in [0, 1], half of
+    them as they are and half redrawn(); and n non-digits, half made and half those turned or mirrored."""
     n = len(digits)
-    again = redrawn(digits[rng.permutation(n)[:n // 2]], rng)
-    made = make((n + n // 2) // 2, rng)
+    order = rng.permutation(n)
+    again = redrawn(digits[order[n // 2:]], rng)
+    made = make(n // 2, rng)
     turns = rng.integers(1, 5, len(made))  # a quarter, half or three quarters of a turn, or mirrored
     turned = np.stack([np.rot90(image, k) if k < 4 else image[:, ::-1] for image, k in zip(made, turns)])
-    images = np.concatenate([digits, again, made, turned]).astype(np.float32)[..., None]
-    labels = np.concatenate([np.zeros(n + len(again)), np.ones(len(made) + len(turned))]).astype(np.float32)
+    images = np.concatenate([digits[order[:n // 2]], again, made, turned]).astype(np.float32)[..., None]
+    labels = np.concatenate([np.zeros(n), np.ones(2 * len(made))]).astype(np.float32)
     order = rng.permutation(len(images))
     return images[order], labels[order]
 
@@ -76,7 +77,7 @@ def fitted(ink, rng):
         small = int(rng.integers(10, 21))
         image = Image.fromarray(np.float32(ink), "F").resize((small, small), Image.BOX)
         ink = np.asarray(image.resize((SIZE, SIZE), Image.BILINEAR), np.float64)
-    change = int(rng.integers(-2, 4))
+    change = int(rng.integers(-2, 7))  # pixels of pen: a fine pen to a marker (load_digits' fat 1s)
     if change > 0:
         ink = ndimage.grey_dilation(ink, size=(change + 1, change + 1))
     elif change < 0:

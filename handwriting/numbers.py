@@ -117,7 +117,7 @@ def find_digits(gray, params=NUMBER_PARAMS):
 
     def to_image(box):
         return found.frame.box_in_image(box[1], box[0], box[3], box[2])
-    kept, boxes, typical = number_pieces(found, off_the_sheet(gray, found), params)
+    kept, boxes, typical = number_pieces(found, off_the_sheet(found), params)
     if not len(kept):
         return []
     angle = lean(labels, kept, boxes)
@@ -349,12 +349,12 @@ def split_touching(mask, height, params=NUMBER_PARAMS):
             + [(c + start, c + stop) for start, stop in split_touching(mask[:, c:], height, params)])
 
 
-def off_the_sheet(gray, ink, params=pipeline.PARAMS):
+def off_the_sheet(ink):
     """For ink found on a sheet on a desk: where its image is off the sheet or within 1/40 of the image of
-    its edge (the sheet found again, as ink_pieces found it); else None."""
-    if ink.kind.name != "sheet":
+    its edge (the sheet as ink_pieces found it); else None."""
+    if ink.sheet is None:
         return None
-    sheet = pipeline.find_sheet(pipeline.at_work_size(gray, params.sheet_search_size), params)
+    sheet = ink.sheet
     rows, cols = np.nonzero(sheet)
     margin = ink.frame.margin
     shape = ink.image.shape[1] - 2 * margin, ink.image.shape[0] - 2 * margin

@@ -18,6 +18,7 @@ What kind of image it is (a drawing, a photo, a sheet found on a desk) is decide
 ink_pieces(), and selects that kind's parameters (a Kind); every tuning number is a field of
 Params. ink_pieces() runs the steps up to find_the_ink, fit_digit() the last three.
 """
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -204,6 +205,7 @@ class Ink:
     strong: np.ndarray  # for pieces 1..n, how many of their pixels are over Params.high
     kind: Kind  # what kind of image it came from
     frame: Frame  # where image's pixels are in the image as given
+    sheet: np.ndarray | None = None  # on a sheet, find_sheet's mask of it (at Params.sheet_search_size)
 
 
 def to_mnist(gray, name="image", params=PARAMS):
@@ -230,8 +232,10 @@ def ink_pieces(gray, params=PARAMS):
     if sheet is not None:
         work, region = paper_only(gray, sheet, p)
         ink = ink_at_work_size(work, region, gray.shape, p.sheet, p)
-        if ink is not None or sheet.mean() >= p.blank_sheet_area:
-            return ink  # a blank sheet is no digit; a small light region with nothing on it is a light digit
+        if ink is not None:
+            return dataclasses.replace(ink, sheet=sheet)
+        if sheet.mean() >= p.blank_sheet_area:
+            return None  # a blank sheet is no digit; a small light region with nothing on it is a light digit
     return ink_of_the_whole(gray, p.photo, p)
 
 
