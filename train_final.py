@@ -91,6 +91,8 @@ def define_not_a_digit_model(learning_rate=0.01):
 
 def train_not_a_digit(trainX, settings, progress):
     """The judge of "not a digit", trained on the training digits and as many images that are not digits."""
+    print(f"drawing {len(trainX) // 2:,} of the digits again and {len(trainX) // 2:,} images that are not digits "
+          "(handwriting/not_digits.py) for the judge of not a digit", file=sys.stderr, flush=True)
     images, labels = not_digits.training_set(harness.scale_pixels(trainX)[..., 0], np.random.default_rng(settings.seed))
     keras.utils.set_random_seed(settings.seed)
     model = with_extensions(define_not_a_digit_model(settings.learning_rate), settings.scaling, settings.augment,
