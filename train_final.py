@@ -153,7 +153,7 @@ def train_handwriting(members, out, settings):
         stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
                 "run the same command to train the rest")
     digits = [files.load_model(store.path(i)) for i, member in enumerate(members) if not member.not_a_digit]
-    judge = [files.load_model(store.path(i)) for i, member in enumerate(members) if member.not_a_digit]
+    judge = [files.load_model(store.path(i), outputs=(1,)) for i, member in enumerate(members) if member.not_a_digit]
     files.save_model(average(digits, *judge), out, settings)
     print(f"saved {out}: the mean of {len(digits)} models, and P(not a digit) (kept in {store.folder})")
 

@@ -38,18 +38,18 @@ from plumbing.progress import cpu_name
 DECISIONS = [("as it is", reading.DECISION)] + [
     (label, dataclasses.replace(reading.DECISION, **change)) for label, change in [
         ("no decision: every candidate is a digit", dict(min_probability=0, max_holes=99, max_stroke_width=99,
-                                                          max_unsure_share=1, max_candidates=10 ** 6,
+                                                          no_digit_unsure_share=2, max_candidates=10 ** 6,
                                                           max_not_a_digit=2)),
         ("no ink-shape checks", dict(max_holes=99, max_stroke_width=99)),
         ("no judge of not a digit (11th output)", dict(max_not_a_digit=2)),
-        ("max_not_a_digit 0.3", dict(max_not_a_digit=0.3)),
-        ("max_not_a_digit 0.7", dict(max_not_a_digit=0.7)),
+        ("max_not_a_digit 0.5", dict(max_not_a_digit=0.5)),
         ("max_not_a_digit 0.9", dict(max_not_a_digit=0.9)),
         ("min_probability 0.5", dict(min_probability=0.5)),
         ("min_probability 0.8", dict(min_probability=0.8)),
         ("min_probability 0.9", dict(min_probability=0.9)),
         ("members_agree", dict(members_agree=True)),
-        ("max_unsure_share 0 (any ? is no digit)", dict(max_unsure_share=0)),
+        ("no_digit_unsure_share 1e-9 (any ? is no digit)", dict(no_digit_unsure_share=1e-9)),
+        ("no_digit_unsure_share 0.51 (more than half ? is no digit)", dict(no_digit_unsure_share=0.51)),
     ]]
 SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 

@@ -81,8 +81,11 @@ def saved_settings(path):
         return None
 
 
-def load_model(path):
-    """keras.models.load_model (safe_mode stays on), with one-line errors for the user's file."""
+def load_model(path, outputs=(10, 11)):
+    """keras.models.load_model (safe_mode stays on), with one-line errors for the user's file.
+
+    `outputs`: the widths of output it may have: the ten digits' probabilities, and after them P(not a
+    digit) in a train_final.py --handwriting model (its judge of not a digit alone: outputs=(1,))."""
     import keras
 
     if not os.path.isfile(path):
@@ -92,9 +95,10 @@ def load_model(path):
     except Exception as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
         raise UserError(f"{path}: not a loadable Keras model ({reason})")
-    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) not in {(n,) for n in outputs}:
+        expected = " or ".join(f"(None, {n})" for n in outputs)
         raise UserError(f"{path}: model takes {model.input_shape} and gives {model.output_shape}; "
-                        "expected (None, 28, 28, 1) -> (None, 10)")
+                        f"expected (None, 28, 28, 1) -> {expected}")
     return model
 
 

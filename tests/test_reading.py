@@ -73,6 +73,8 @@ def test_a_single_flat_candidate_is_no_digit():
 
 def test_mostly_unsure_candidates_are_no_digit():
     assert answer_for([FLAT, FLAT, sure(3)])["number"] == ""
+    assert answer_for([FLAT, sure(1), sure(1), FLAT])["number"] == ""  # half: a scribble cut into pieces
+    assert answer_for([FLAT, sure(1), sure(1)])["number"] == "?11"
 
 
 def test_no_candidates_is_no_digit():
@@ -194,7 +196,8 @@ def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candid
     np.testing.assert_allclose(not_a_digit, np.asarray(judge(images))[:, 0], rtol=1e-5)
     rows = np.asarray([sure(3, 0.99), sure(5, 0.99)])
     candidates = [candidate(0, 0, 0), candidate(1, 0, 20)]
-    judged = reading.answer(candidates, rows, rows[None], np.asarray([0.1, 0.9]))
-    assert judged["number"] == "3?" and judged["digits"][1]["digit"] is None
-    assert [d["not_a_digit"] for d in judged["digits"]] == [0.1, 0.9]
-    assert reading.answer(candidates[1:], rows[1:], rows[None, 1:], np.asarray([0.9]))["number"] == ""
+    rows, candidates = np.concatenate([rows, [sure(4, 0.99)]]), candidates + [candidate(2, 0, 40)]
+    judged = reading.answer(candidates, rows, rows[None], np.asarray([0.1, 0.995, 0.98]))
+    assert judged["number"] == "3?4" and judged["digits"][1]["digit"] is None  # at Decision.max_not_a_digit
+    assert [d["not_a_digit"] for d in judged["digits"]] == [0.1, 0.995, 0.98]
+    assert reading.answer(candidates[1:2], rows[1:2], rows[None, 1:2], np.asarray([0.995]))["number"] == ""

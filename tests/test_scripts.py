@@ -136,7 +136,7 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     np.testing.assert_array_equal(read[:, :10], mean)
     assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
     # the 11th output: P(not a digit), from the judge trained last on these digits and images that are not
-    judge = files.load_model(str(tmp_path / f"{quick}.members" / "member_4.h5"))
+    judge = files.load_model(str(tmp_path / f"{quick}.members" / "member_4.h5"), outputs=(1,))
     np.testing.assert_allclose(read[:, 10], judge.predict(images, verbose=0)[:, 0], rtol=1e-6)
     assert files.saved_settings(str(tmp_path / f"{quick}.members" / "member_4.h5"))["not_a_digit"] is True
 
@@ -172,7 +172,7 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
     import extensions
     images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
     mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)],
-                              files.load_model(str(members / "member_4.h5")))
+                              files.load_model(str(members / "member_4.h5"), outputs=(1,)))
     np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
 
     trained.clear()
