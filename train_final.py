@@ -37,7 +37,7 @@ HANDWRITING = [dict(augment=True, epochs=15, seed=1),
                dict(augment=True, epochs=15, seed=1, flag_ones=True)]
 # ... and the judge of "not a digit", trained as they are but on twice the images per epoch
 # (handwriting/not_digits.training_set), for a third of their epochs: 5 for their 15
-NOT_A_DIGIT = dict(not_a_digit=True)
+NOT_A_DIGIT = dict(augment=True, seed=1, not_a_digit=True)
 NOT_A_DIGIT_EPOCH_SHARE = 3
 
 
@@ -106,14 +106,12 @@ def member_settings(parser, args):
     """The settings of each --handwriting member: the recipe's, with the flags the user changed on top; the
     judge of "not a digit" last."""
     changed = {f.name for f in dataclasses.fields(Settings)
-               if getattr(args, f.name, f.default) != parser.get_default(f.name)}
+               if hasattr(args, f.name) and getattr(args, f.name) != parser.get_default(f.name)}
     for name in changed:
         if len({member.get(name) for member in HANDWRITING}) > 1:
             parser.error(f"--{name.replace('_', '-')} differs between --handwriting's members; it cannot be set")
     members = [settings_from(args, **{k: v for k, v in member.items() if k not in changed}) for member in HANDWRITING]
-    epochs = max(1, members[0].epochs // NOT_A_DIGIT_EPOCH_SHARE)
-    return members + [settings_from(args, **{"augment": True, **NOT_A_DIGIT, "epochs": epochs,
-                                             "seed": members[0].seed})]
+    return members + [settings_from(args, **NOT_A_DIGIT, epochs=max(1, members[0].epochs // NOT_A_DIGIT_EPOCH_SHARE))]
 
 
 class Members:
