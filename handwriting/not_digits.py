@@ -5,9 +5,10 @@
 
 Kinds, in equal shares: printed letters and signs that have no digit's shape
 (matplotlib's own fonts, slanted, rotated, stretched and thickened at random),
+the same capitals written with a pen (strokes through jittered points),
 short words of them run together as one piece of ink (cursive), scribbles
-(smooth random paths, zigzags, spirals, hatching), shapes (stars, arrows,
-hearts, faces, ticks), blobs and textures. Each is drawn large, then fitted
+(smooth random paths, squiggles of a random walk, zigzags, spirals, hatching),
+shapes (stars, arrows, hearts, faces, ticks), blobs and textures. Each is drawn large, then fitted
 into 20x20 and centred by mass with the pipeline's own fit_digit, as a
 candidate found in a photo is. bench/number_sets.py's letters and scribbles
 are drawn another way (pen-stroke templates, random walks) on purpose: they
@@ -29,6 +30,24 @@ LETTERS = "AEFHKMNRVWXkmnvwx#%@*+=<>"
 FONTS = sorted(f for f in glob.glob(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "*.ttf"))
                if os.path.basename(f).startswith(("DejaVuSans", "DejaVuSerif", "STIXGeneral", "cmr10", "cmss10",
                                                    "cmtt10", "cmb10")))
+# The capitals of LETTERS as a hand writes them: strokes through points in a box 1 wide and 1 high (x right,
+# y down); pen_letter() moves every point a little.
+PEN_LETTERS = {
+    "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.25, 0.6), (0.75, 0.6)]],
+    "E": [[(0.9, 0), (0.1, 0), (0.1, 1), (0.9, 1)], [(0.1, 0.5), (0.7, 0.5)]],
+    "F": [[(0.9, 0), (0.1, 0), (0.1, 1)], [(0.1, 0.45), (0.7, 0.45)]],
+    "H": [[(0.1, 0), (0.1, 1)], [(0.9, 0), (0.9, 1)], [(0.1, 0.5), (0.9, 0.5)]],
+    "K": [[(0.15, 0), (0.15, 1)], [(0.85, 0), (0.15, 0.6)], [(0.4, 0.4), (0.9, 1)]],
+    "M": [[(0, 1), (0.1, 0), (0.5, 0.65), (0.9, 0), (1, 1)]],
+    "N": [[(0.1, 1), (0.1, 0), (0.9, 1), (0.9, 0)]],
+    "R": [[(0.15, 1), (0.15, 0), (0.6, 0), (0.85, 0.12), (0.85, 0.38), (0.6, 0.5), (0.15, 0.5)],
+          [(0.45, 0.5), (0.9, 1)]],
+    "V": [[(0, 0), (0.5, 1), (1, 0)]],
+    "W": [[(0, 0), (0.25, 1), (0.5, 0.35), (0.75, 1), (1, 0)]],
+    "X": [[(0.1, 0), (0.9, 1)], [(0.9, 0), (0.1, 1)]],
+    "#": [[(0.35, 0), (0.25, 1)], [(0.75, 0), (0.65, 1)], [(0, 0.35), (1, 0.35)], [(0, 0.65), (1, 0.65)]],
+    "+": [[(0.5, 0), (0.5, 1)], [(0, 0.5), (1, 0.5)]],
+}
 SIZE = 96  # drawing canvas, pixels: glyphs about 60 high, as a digit in a photo is after the pipeline
 
 
@@ -50,7 +69,7 @@ def training_set(digits, rng):
 
 def make(count, rng):
     """`count` non-digit images, (count, 28, 28) float32 in [0, 1], the kinds in turn."""
-    kinds = [letter, word, scribble, zigzag, spiral, hatching, shape, blob]
+    kinds = [letter, pen_letter, word, scribble, squiggle, zigzag, spiral, hatching, shape, blob]
     images = []
     while len(images) < count:
         ink = kinds[len(images) % len(kinds)](rng)
@@ -126,10 +145,19 @@ def word(rng):
     return ndimage.grey_dilation(ink, size=(1, int(rng.integers(2, 6))))  # letters that touch
 
 
-def polyline(points, rng, closed=False):
+def pen_letter(rng):
+    """A capital written with a pen: each of its points moved by up to a tenth of its size."""
+    strokes = PEN_LETTERS[str(rng.choice(list(PEN_LETTERS)))]
+    return polyline(*[np.asarray(stroke) + rng.uniform(-0.1, 0.1, (len(stroke), 2)) for stroke in strokes], rng=rng)
+
+
+def polyline(*strokes, rng, closed=False):
+    """Strokes through points in the unit box, drawn with one pen on the canvas."""
     image, draw = canvas()
-    points = [tuple(p) for p in np.asarray(points) * SIZE * 0.7 + SIZE * 0.15]
-    draw.line(points + points[:1] if closed else points, fill=255, width=pen(rng), joint="curve")
+    width = pen(rng)
+    for stroke in strokes:
+        points = [tuple(p) for p in np.asarray(stroke) * SIZE * 0.7 + SIZE * 0.15]
+        draw.line(points + points[:1] if closed else points, fill=255, width=width, joint="curve")
     return distorted(image, rng)
 
 
@@ -140,7 +168,14 @@ def scribble(rng):
     amp = rng.uniform(0.2, 1, (2, 4))
     xy = np.stack([(amp[k] * np.sin(2 * np.pi * freq[k] * t + phase[k])).sum(1) for k in (0, 1)], axis=1)
     xy = (xy - xy.min(0)) / max(np.ptp(xy, axis=0).max(), 1e-9)
-    return polyline(xy, rng)
+    return polyline(xy, rng=rng)
+
+
+def squiggle(rng):
+    """A random walk, smoothed: the wandering squiggle of a pen tried out or a doodle."""
+    walk = np.cumsum(rng.normal(0, 1, (int(rng.integers(40, 200)), 2)), axis=0)
+    walk = ndimage.uniform_filter1d(walk, int(rng.integers(3, 9)), axis=0)
+    return polyline((walk - walk.min(0)) / max(np.ptp(walk, axis=0).max(), 1e-9), rng=rng)
 
 
 def zigzag(rng):
@@ -149,14 +184,14 @@ def zigzag(rng):
     x = np.where(np.arange(n) % 2, rng.uniform(0.8, 1, n), rng.uniform(0, 0.2, n))
     y = np.sort(rng.uniform(0, 1, n))
     xy = np.stack([x, y], 1) if rng.random() < 0.5 else np.stack([y, x], 1)
-    return polyline(xy, rng)
+    return polyline(xy, rng=rng)
 
 
 def spiral(rng):
     turns = rng.uniform(2, 4)
     t = np.linspace(0, 1, 300)
     r, a = 0.5 * t, 2 * np.pi * turns * t * rng.choice([-1, 1])
-    return polyline(np.stack([0.5 + r * np.cos(a), 0.5 + r * np.sin(a)], 1), rng)
+    return polyline(np.stack([0.5 + r * np.cos(a), 0.5 + r * np.sin(a)], 1), rng=rng)
 
 
 def hatching(rng):
@@ -175,14 +210,14 @@ def shape(rng):
     which = int(rng.integers(6))
     if which == 0:  # five-pointed star, drawn in one stroke
         a = np.pi / 2 + np.arange(6) * 4 * np.pi / 5
-        return polyline(np.stack([0.5 + 0.5 * np.cos(a), 0.5 - 0.5 * np.sin(a)], 1), rng)
+        return polyline(np.stack([0.5 + 0.5 * np.cos(a), 0.5 - 0.5 * np.sin(a)], 1), rng=rng)
     if which == 1:  # arrow, pointing any of four ways
         xy = np.array([(0, 0.5), (1, 0.5), (0.7, 0.2), (1, 0.5), (0.7, 0.8)])
-        return polyline(_turned(xy, int(rng.integers(4))), rng)
+        return polyline(_turned(xy, int(rng.integers(4))), rng=rng)
     if which == 2:  # heart
         t = np.linspace(0, 2 * np.pi, 200)
         x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
-        return polyline(np.stack([(x + 17) / 34, (17 - y) / 34], 1), rng, closed=True)
+        return polyline(np.stack([(x + 17) / 34, (17 - y) / 34], 1), rng=rng, closed=True)
     image, draw = canvas()
     w, at = pen(rng), lambda *xy: [v * SIZE for v in xy]
     if which == 3:  # a face: a ring, two eyes, a smile
@@ -195,7 +230,7 @@ def shape(rng):
         draw.line(at(0.15, 0.15, 0.85, 0.85), fill=255, width=w)
         draw.line(at(0.15, 0.85, 0.85, 0.15), fill=255, width=w)
     else:  # a tick
-        return polyline([(0, 0.6), (0.35, 1), (1, 0)], rng)
+        return polyline([(0, 0.6), (0.35, 1), (1, 0)], rng=rng)
     return distorted(image, rng)
 
 

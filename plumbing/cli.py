@@ -21,6 +21,15 @@ def run(main, prog=None):
         sys.exit(130)
 
 
+def exit_now():
+    """Exit with status 0 at once, skipping Python's teardown: with TensorFlow loaded it takes 1-2 s (measured
+    on a 2-core AMD EPYC), a tenth of a short script's run, and a script that calls this has nothing left to
+    clean up: its files are written and closed, its output is flushed here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 MODEL = "final_model.h5"  # the tutorial's final model, what every script reads by default
 
 # The flags several scripts take, defined once: the same name, help and options everywhere. A script

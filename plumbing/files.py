@@ -45,11 +45,13 @@ def write_json(obj, path):
             f.write("\n")
 
 
-def save_figure(fig, path, show=False):
+def save_figure(fig, path, show=False, tight=True):
+    """Save as PNG. `tight` crops the margins, for which matplotlib draws the figure twice: a figure that
+    sets its own margins can do without."""
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight" if tight else None)
     if show:
         plt.show()
     plt.close(fig)

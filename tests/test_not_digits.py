@@ -16,8 +16,8 @@ def test_non_digits_are_fitted_as_a_candidate_is():
 
 
 def test_each_kind_draws_ink_and_the_same_seed_draws_the_same():
-    for kind in (not_digits.letter, not_digits.word, not_digits.scribble, not_digits.zigzag, not_digits.spiral,
-                 not_digits.hatching, not_digits.shape, not_digits.blob):
+    for kind in (not_digits.letter, not_digits.pen_letter, not_digits.word, not_digits.scribble, not_digits.squiggle,
+                 not_digits.zigzag, not_digits.spiral, not_digits.hatching, not_digits.shape, not_digits.blob):
         ink = kind(np.random.default_rng(1))
         assert ink.shape == (not_digits.SIZE, not_digits.SIZE) and ink.max() > 0.5, kind.__name__
     def made(seed):
@@ -30,6 +30,9 @@ def test_each_kind_draws_ink_and_the_same_seed_draws_the_same():
 def test_letters_leave_out_those_a_hand_makes_like_a_digit():
     assert not set(not_digits.LETTERS) & set("OoQDCGbeIlijJLTt1SsZzB&gqaPpyYuh?!$0123456789")
     assert not_digits.FONTS  # matplotlib's own fonts: there on every machine matplotlib is
+    assert set(not_digits.PEN_LETTERS) <= set(not_digits.LETTERS)  # the pen writes the same letters
+    for strokes in not_digits.PEN_LETTERS.values():
+        assert all(0 <= x <= 1 and 0 <= y <= 1 for stroke in strokes for x, y in stroke)  # in the unit box
 
 
 def test_training_set_holds_the_digits_half_redrawn_and_as_many_non_digits():

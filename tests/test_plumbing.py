@@ -117,3 +117,14 @@ def test_a_complete_run_with_other_settings_is_not_replaced(tmp_path):
     assert ScoresFile(path, full).start(folds) == {}  # the same settings run again, as before
     ScoresFile(path, full).save({0: (0.5, {})})  # an unfinished run is not a finished one: replaced
     assert ScoresFile(path, quick).start(folds) == {}
+
+
+def test_exit_now_flushes_what_was_printed_and_exits_0():
+    import subprocess
+    import sys
+
+    code = ("import sys; from plumbing import cli; print('saved', end=''); print('note', file=sys.stderr, end='');"
+            " cli.exit_now()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "saved", "note")  # buffered output is not lost

@@ -41,7 +41,8 @@ def sample():
 def figures(monkeypatch):
     """The figures visualize.py would save, kept open to look into."""
     saved = {}
-    monkeypatch.setattr(visualize, "save_figure", lambda fig, path: saved.setdefault(os.path.basename(path), fig))
+    monkeypatch.setattr(visualize, "save_figure",
+                        lambda fig, path, tight=True: saved.setdefault(os.path.basename(path), fig))
     return saved
 
 
