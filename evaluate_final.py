@@ -114,3 +114,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+    cli.exit_now()

@@ -192,3 +192,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+    cli.exit_now()
