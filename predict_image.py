@@ -162,5 +162,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
-    cli.exit_now()
+    cli.run_then_exit(main)

@@ -92,8 +92,8 @@ def fitted(ink, rng):
     """A drawing (light on black, [0, 1]) as the reader would see it: its pen made thinner or thicker,
     sometimes seen at a low resolution, cropped to the ink, fitted into 20x20, centred by mass
     (pipeline.fit_digit)."""
-    if rng.random() < 0.3:  # a small or blurred photo: 8 to 20 pixels across
-        small = int(rng.integers(10, 21))
+    if rng.random() < 0.3:  # a small or blurred photo: 7 to 20 pixels across (load_digits' are 8)
+        small = int(rng.integers(7, 21))
         image = Image.fromarray(np.float32(ink), "F").resize((small, small), Image.BOX)
         ink = np.asarray(image.resize((SIZE, SIZE), Image.BILINEAR), np.float64)
     change = int(rng.integers(-2, 7))  # pixels of pen: a fine pen to a marker (load_digits' fat 1s)

@@ -119,12 +119,15 @@ def test_a_complete_run_with_other_settings_is_not_replaced(tmp_path):
     assert ScoresFile(path, quick).start(folds) == {}
 
 
-def test_exit_now_flushes_what_was_printed_and_exits_0():
+@pytest.mark.parametrize("end, status", [("", 0), ("sys.exit(1)", 1), ("sys.exit(2)", 2), ("sys.exit('bad')", 1)])
+def test_run_then_exit_keeps_the_status_and_what_was_printed(end, status):
     import subprocess
     import sys
 
-    code = ("import sys; from plumbing import cli; print('saved', end=''); print('note', file=sys.stderr, end='');"
-            " cli.exit_now()")
+    code = ("import sys; from plumbing import cli\n"
+            f"def main():\n    print('saved', end=''); print('note', file=sys.stderr, end=''); {end}\n"
+            "cli.run_then_exit(main)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert (done.returncode, done.stdout, done.stderr) == (0, "saved", "note")  # buffered output is not lost
+    assert (done.returncode, done.stdout) == (status, "saved")  # buffered output is not lost
+    assert done.stderr == ("notebad\n" if end == "sys.exit('bad')" else "note")
