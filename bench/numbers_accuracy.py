@@ -44,6 +44,7 @@ DECISIONS = [("as it is", reading.DECISION)] + [
         ("no judge of not a digit (11th output)", dict(max_not_a_digit=2)),
         ("max_not_a_digit 0.5", dict(max_not_a_digit=0.5)),
         ("max_not_a_digit 0.9", dict(max_not_a_digit=0.9)),
+        ("max_not_a_digit 0.999", dict(max_not_a_digit=0.999)),
         ("min_probability 0.5", dict(min_probability=0.5)),
         ("min_probability 0.8", dict(min_probability=0.8)),
         ("min_probability 0.9", dict(min_probability=0.9)),

@@ -10,9 +10,10 @@ short words of them run together as one piece of ink (cursive), scribbles
 (smooth random paths, squiggles of a random walk, zigzags, spirals, hatching),
 shapes (stars, arrows, hearts, faces, ticks), blobs and textures. Each is drawn large, then fitted
 into 20x20 and centred by mass with the pipeline's own fit_digit, as a
-candidate found in a photo is. bench/number_sets.py's letters and scribbles
-are drawn another way (pen-stroke templates, random walks) on purpose: they
-measure whether this generalises, not whether it was learnt.
+candidate found in a photo is. bench/number_sets.py draws its letters and
+scribbles with its own code (its own stroke templates, pen and walk), but of
+the same kinds as the pen letters and squiggles here: on those kinds it
+measures less whether this carries over to what it never saw.
 """
 import glob
 import os
