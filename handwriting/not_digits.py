@@ -168,15 +168,19 @@ def scribble(rng):
     freq, phase = rng.uniform(1, 6, (2, 4)), rng.uniform(0, 2 * np.pi, (2, 4))
     amp = rng.uniform(0.2, 1, (2, 4))
     xy = np.stack([(amp[k] * np.sin(2 * np.pi * freq[k] * t + phase[k])).sum(1) for k in (0, 1)], axis=1)
-    xy = (xy - xy.min(0)) / max(np.ptp(xy, axis=0).max(), 1e-9)
-    return polyline(xy, rng=rng)
+    return polyline(in_unit_box(xy), rng=rng)
 
 
 def squiggle(rng):
     """A random walk, smoothed: the wandering squiggle of a pen tried out or a doodle."""
     walk = np.cumsum(rng.normal(0, 1, (int(rng.integers(40, 200)), 2)), axis=0)
     walk = ndimage.uniform_filter1d(walk, int(rng.integers(3, 9)), axis=0)
-    return polyline((walk - walk.min(0)) / max(np.ptp(walk, axis=0).max(), 1e-9), rng=rng)
+    return polyline(in_unit_box(walk), rng=rng)
+
+
+def in_unit_box(xy):
+    """Points (n, 2) moved and scaled, both axes alike, to fill the unit box along their longer side."""
+    return (xy - xy.min(0)) / max(np.ptp(xy, axis=0).max(), 1e-9)
 
 
 def zigzag(rng):
