@@ -1,5 +1,6 @@
 """Import this before Keras: TensorFlow then starts without its screenful of C++ notes and Python warnings."""
 import contextlib
+import gc
 import logging
 import os
 
@@ -20,6 +21,10 @@ def stderr_silenced():
         os.close(devnull)
 
 
+# TensorFlow's import makes a few hundred thousand Python objects that live as long as the process: the
+# garbage collector's passes over them during the import find nothing to free. Without them, and with those
+# objects frozen out of later passes, a start took 8.4 -> 7.6 s (medians of five, 2-core AMD EPYC).
+gc.disable()
 with stderr_silenced():
     import keras
 
@@ -29,6 +34,8 @@ with stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+gc.freeze()
+gc.enable()
 
 # Keras 3 calls H5 "legacy" (the tutorial's final_model.h5 is H5 on purpose) and
 # notes that a loaded model has no metrics until used: neither helps the user.
