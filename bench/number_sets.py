@@ -15,6 +15,8 @@ photo of a sheet on a desk (sheet_digits' photograph()).
 Non-digits: scikit-image's sample photos, blank and ruled sheets (drawn and
 photographed), scribbles, and letters that do not look like digits (A, E, F,
 H, K, M, N, R, W, X), drawn and photographed the same ways.
+other_photos(): more photos, from other packages, whole and cropped, as a
+set of its own (bench/numbers_accuracy.py reads it).
 The same seed gives the same files. A stand-in for real images: it shows the
 cases, it does not measure how people write.
 """
@@ -48,6 +50,12 @@ LETTERS = {
 PHOTOS = ["astronaut", "coffee", "camera", "chelsea", "rocket", "text", "brick", "moon", "page",
           "coins", "horse", "grass", "gravel", "hubble_deep_field", "retina", "cell", "immunohistochemistry",
           "logo", "checkerboard", "colorwheel"]
+# Photos that are neither in the set above nor anything the reader was tuned on: the sample images that come
+# with scikit-learn and matplotlib, and the rest of scikit-image's that need no download (its cat is chelsea).
+OTHER_PHOTOS = ["sklearn:china.jpg", "sklearn:flower.jpg", "matplotlib:grace_hopper.jpg",
+                "matplotlib:Minduka_Present_Blue_Pack.png", "matplotlib:logo2.png", "skimage:clock",
+                "skimage:microaneurysms", "skimage:shepp_logan_phantom", "skimage:binary_blobs"]
+FACES = 5  # of scikit-image's lfw_subset: 25x25 faces
 
 
 def compose(glyphs, rng, touching=False):
@@ -184,9 +192,37 @@ def blank(rng):
 
 def skimage_photo(name):
     image = getattr(data, name)()
-    if image.dtype == bool:
-        image = image.astype(np.uint8) * 255
+    if image.dtype != np.uint8:  # a mask (horse, binary_blobs) or floats in [0, 1] (shepp_logan_phantom)
+        image = np.round(image.astype(np.float64) * 255)
     return Image.fromarray(image.astype(np.uint8))
+
+
+def other_photo(source):
+    package, name = source.split(":")
+    if package == "sklearn":
+        from sklearn.datasets import load_sample_image
+
+        return Image.fromarray(load_sample_image(name))
+    if package == "matplotlib":
+        import matplotlib.cbook
+
+        return Image.open(matplotlib.cbook.get_sample_data(name)).convert("RGB")
+    return skimage_photo(name)
+
+
+def other_photos(rng, crops=2):
+    """[(image, kind)]: OTHER_PHOTOS whole, then `crops` random crops of each (a third to two thirds of each side,
+    as a phone frames part of a scene), then FACES of scikit-image's small faces."""
+    whole = [(other_photo(source), source) for source in OTHER_PHOTOS]
+    out = [(img, f"whole: {source}") for img, source in whole]
+    for img, source in whole:
+        for _ in range(crops):
+            w, h = img.size
+            cw, ch = int(w * rng.uniform(1 / 3, 2 / 3)), int(h * rng.uniform(1 / 3, 2 / 3))
+            x, y = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
+            out.append((img.crop((x, y, x + cw, y + ch)), f"crop: {source}"))
+    faces = data.lfw_subset()[:FACES]
+    return out + [(Image.fromarray(np.uint8(face * 255)), "face: skimage:lfw_subset") for face in faces]
 
 
 def non_digit_images(count, rng):

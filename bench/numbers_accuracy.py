@@ -9,8 +9,10 @@ numbers read exactly; digits read right; digits wrongly answered "?" or
 "no digit"; non-digits answered "no digit". The sets: the real numbers (with
 a line per kind: photo, scan, drawing), the real single digits,
 bench/number_sets.py's synthetic numbers and non-digits (seed 0, written to a
-temporary folder, a line per kind), and scikit-learn's load_digits drawn at
-112x112 bilinear (as bench/digits_accuracy.py draws it).
+temporary folder, a line per kind), its other photos (sample images of
+scikit-learn, matplotlib and scikit-image that no other set has, whole,
+cropped and small faces), and scikit-learn's load_digits drawn at 112x112
+bilinear (as bench/digits_accuracy.py draws it).
 
 A read number is lined up with its label digit by digit (difflib, spaces
 left out): a digit is read right where the two match, and wrongly unsure
@@ -143,6 +145,10 @@ def main(argv=None):
                 rows = labelled_folder(sub)
                 sets.append((f"synthetic {os.path.basename(sub).replace('_', '-')} (bench/number_sets.py, seed "
                              f"{args.seed})", rows, candidates_of_files(rows), True))
+        photos = number_sets.other_photos(np.random.default_rng(args.seed))
+        sets.append((f"other photos (bench/number_sets.py's other_photos, seed {args.seed})",
+                     [(None, "", kind) for _, kind in photos],
+                     [handwriting.find_digits(handwriting.grayscale(img)) for img, _ in photos], True))
         sets.append(("load_digits at 112x112 bilinear", *load_digits_rows(), False))
         print(f"{cpu_name()}, {os.cpu_count()} cores; {datetime.date.today().isoformat()}\n")
         print("| images | model | count | numbers read exactly | digits read right | digits wrongly ? or no digit "

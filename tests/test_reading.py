@@ -122,6 +122,23 @@ def test_number_sets_are_seeded(tmp_path):
     assert all(row.split(",")[1].replace(" ", "").isdigit() for row in rows)
 
 
+def test_other_photos_are_whole_cropped_and_faces_and_seeded():
+    from bench import number_sets
+
+    photos = number_sets.other_photos(np.random.default_rng(0))
+    kinds = [kind.split(":")[0] for _, kind in photos]
+    whole = len(number_sets.OTHER_PHOTOS)
+    assert kinds == ["whole"] * whole + ["crop"] * 2 * whole + ["face"] * number_sets.FACES
+    for (img, _), (crop, _) in zip(photos[:whole], photos[whole:3 * whole:2]):
+        assert img.width / 3 - 1 <= crop.width <= img.width * 2 / 3 and img.height / 3 - 1 <= crop.height
+    # every photo shows something: the phantom (floats in [0, 1]) and the blobs (a mask) are not all black
+    assert all(np.ptp(np.asarray(img.convert("L"))) > 80 for img, _ in photos[:whole])
+    again = number_sets.other_photos(np.random.default_rng(0))
+    assert [img.size for img, _ in again] == [img.size for img, _ in photos]
+    other_seed = number_sets.other_photos(np.random.default_rng(1))
+    assert [img.size for img, _ in other_seed] != [img.size for img, _ in photos]
+
+
 def ring(image, centre, radius, width=1.5):
     yy, xx = np.mgrid[:28, :28]
     distance = np.hypot(yy - centre[0], xx - centre[1])
