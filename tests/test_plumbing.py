@@ -131,3 +131,12 @@ def test_run_then_exit_keeps_the_status_and_what_was_printed(end, status):
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert (done.returncode, done.stdout) == (status, "saved")  # buffered output is not lost
     assert done.stderr == ("notebad\n" if end == "sys.exit('bad')" else "note")
+
+
+def test_quiet_start_leaves_the_garbage_collector_on_and_tensorflow_frozen():
+    import gc
+
+    import plumbing.quiet  # noqa: F401  (imported already by conftest's imports: this checks what it left)
+
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 100_000  # TensorFlow's and Keras's objects, out of every later collection
