@@ -36,7 +36,7 @@ def read_notebook():
 
 
 # The committed notebook holds a full run's outputs, or none at all between a change of its cells and the next
-# full run (python tools/run_notebook.py, about 46 minutes on 2 cores): these tests check a committed run.
+# full run (python tools/run_notebook.py, about 2 hours on 2 cores): these tests check a committed run.
 committed_run = pytest.mark.skipif(
     not any(c.get("outputs") for c in read_notebook().cells if c.cell_type == "code"),
     reason="tutorial.ipynb is committed without outputs until its next full run (python tools/run_notebook.py)")

@@ -1,6 +1,9 @@
 """Execute tutorial.ipynb top to bottom at its defaults in a fresh kernel and write its outputs into it.
 
-    MNIST_PATH=path/to/mnist.npz python tools/run_notebook.py     # about 46 minutes on a quiet 2-core CPU
+    MNIST_PATH=path/to/mnist.npz python tools/run_notebook.py     # about 2 hours on a 2-core CPU
+
+The committed run took 2 h 0 min (2-core AMD EPYC shared with other jobs, 2026-12-01): the tutorial's stages
+and the extensions the notebook runs after them (baseline_cv.py --reuse-model, depth_cv.py) at their defaults.
 
 The committed notebook's outputs are such a run. It runs on a copy of the
 last commit (git archive HEAD), so editing the working tree meanwhile changes
