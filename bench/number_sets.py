@@ -206,7 +206,8 @@ def other_photo(source):
     if package == "matplotlib":
         import matplotlib.cbook
 
-        return Image.open(matplotlib.cbook.get_sample_data(name)).convert("RGB")
+        with matplotlib.cbook.get_sample_data(name) as f:  # an open file
+            return Image.open(f).convert("RGB")
     return skimage_photo(name)
 
 
