@@ -3,7 +3,6 @@
     python baseline_cv.py            # prints "> 98.6..." per fold, then the mean
 """
 import harness
-from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -22,7 +21,7 @@ def define_model(learning_rate=0.01):
 
 def main(argv=None):
     # It already uses two cores well (measured: docs/speed.md), so by default its folds run in turn here.
-    cv_main("baseline_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
+    harness.cv_main("baseline_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,11 @@
     python batchnorm_cv.py
 """
 import harness
-from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 # Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (docs/speed.md).
-from extensions import FusedBatchNormalization as BatchNormalization
+from network.layers import FusedBatchNormalization as BatchNormalization
 
 
 def define_model(learning_rate=0.01):
@@ -26,7 +25,7 @@ def define_model(learning_rate=0.01):
 
 
 def main(argv=None):
-    cv_main("batchnorm_cv.py", __doc__.splitlines()[0], argv=argv)
+    harness.cv_main("batchnorm_cv.py", __doc__.splitlines()[0], argv=argv)
 
 
 if __name__ == "__main__":

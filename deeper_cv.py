@@ -3,7 +3,6 @@
     python deeper_cv.py
 """
 import harness
-from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -26,7 +25,7 @@ def define_model(learning_rate=0.01):
 def main(argv=None):
     # Two single-threaded workers were no faster than one process with two threads here (docs/speed.md),
     # so by default its folds run in turn on 2 cores.
-    cv_main("deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
+    harness.cv_main("deeper_cv.py", __doc__.splitlines()[0], threads_per_fold=2, argv=argv)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 import functools
 
 import harness
-from experiment import cv_main
 from keras import Input, Sequential
 from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -35,7 +34,7 @@ VARIANTS = {
 }
 
 def main(argv=None):
-    cv_main("depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS, argv=argv)
+    harness.cv_main("depth_cv.py", __doc__.splitlines()[0], variants=VARIANTS, argv=argv)
 
 
 if __name__ == "__main__":

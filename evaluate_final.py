@@ -20,10 +20,10 @@ from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 import handwriting
 import harness
-from extensions import digit_probabilities
 from handwriting.labels import labelled_images
 from plumbing import cli, files
 from plumbing.cli import UserError
+from network import saved_model
 
 GALLERY_SIZE = 100  # misclassified digits shown at most
 
@@ -52,7 +52,7 @@ def evaluate_images(model, labelled):
             wrong.append(f"{path}: a {label}, read as nothing ({e})")
     if read:
         digits = np.stack([digit for _, _, digit in read])
-        probs = digit_probabilities(model.predict(digits, batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
+        probs, _ = saved_model.predict(model, digits)
         for (path, label, _), p in zip(read, probs):
             if p.argmax() != label:
                 wrong.append(f"{path}: a {label}, read as {p.argmax()} (p={p.max():.3f})")
@@ -80,15 +80,14 @@ def main(argv=None):
             if unlabelled:
                 print(f"evaluate_final.py: {args.images}: {len(unlabelled)} of {len(labelled) + len(unlabelled)} "
                       "images have no label in their name (<label>_anything.png), skipped", file=sys.stderr)
-            return evaluate_images(files.load_model(args.model), labelled)
-        model = files.load_model(args.model)
+            return evaluate_images(saved_model.load(args.model), labelled)
+        model = saved_model.load(args.model)
         # load dataset and prepare pixel data
         _, _, testX, testY = harness.load_dataset(args.data)
         testX = harness.scale_pixels(testX)
         # One pass over the test set gives the accuracy (what the tutorial's
         # model.evaluate reports) and the predictions for the reports below.
-        predicted = digit_probabilities(model.predict(testX, batch_size=harness.EVAL_BATCH_SIZE,
-                                                      verbose=0)).argmax(axis=1)
+        predicted = saved_model.predict(model, testX)[0].argmax(axis=1)
         true = testY.argmax(axis=1)
         acc = np.mean(predicted == true)
         print("> %.3f" % (acc * 100.0))

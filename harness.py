@@ -6,11 +6,16 @@ The tutorial: "How to Develop a CNN for MNIST Handwritten Digit Classification"
 (Jason Brownlee, Machine Learning Mastery), ported to Keras 3.
 https://machinelearningmastery.com/how-to-develop-a-convolutional-neural-network-from-scratch-for-mnist-handwritten-digit-classification/
 
-`python harness.py` is the tutorial's first section: a look at the data.
-What is not the tutorial lives elsewhere: extensions.py (--scaling, --augment),
-experiment.py (the scripts' command line), workers.py (folds in parallel),
-plumbing/ (errors, files, progress, scores.json).
+`python harness.py` is the tutorial's first section: a look at the data. Its
+last section runs an experiment (experiments.experiment describes one) as the
+CV scripts, study.py and --resume all do: cv_main, experiment_folds, summarize.
+What is not the tutorial lives in packages: experiments/ (the settings and
+their flags, the Extensions --scaling and --augment, folds in parallel),
+network/ (a saved model and what it answers), plumbing/ (errors, files,
+progress, scores.json).
 """
+import functools
+import importlib
 import os
 import sys
 
@@ -20,10 +25,11 @@ import keras
 import numpy as np
 from sklearn.model_selection import KFold
 
-import extensions
+from experiments import experiment, extensions, workers
 from plumbing import cli, files
 from plumbing.cli import UserError
 from plumbing.progress import Progress, describe_device, fit_verbosity
+from plumbing.scores import ScoresFile
 
 # Speed without changing what is learned (docs/speed.md): run this many
 # training steps per call into the backend, so Python's per-step overhead is
@@ -134,7 +140,7 @@ def evaluate_fold(define_model, dataX, dataY, train_ix, test_ix, seed, epochs=10
 def in_turn(fold_function, tasks, on_epoch, reuse_model=False):
     """Run the fold tasks one after another here; yields (fold, accuracy, history).
 
-    workers.run_folds(executor, ...) does the same on worker processes or a cluster.
+    experiments.workers.run_folds(executor, ...) does the same on worker processes or a cluster.
     """
     model = None
     for fold, task in tasks:
@@ -150,10 +156,10 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
     A fresh model from define_model() is trained in every fold. With
     reuse_model=True one model keeps training across folds, as the original
     tutorial did, so folds 2..k score images it has already trained on.
-    `scaling` and `augment`: the Extensions (extensions.py).
+    `scaling` and `augment`: the Extensions (experiments/extensions.py).
     `record` (plumbing.scores.ScoresFile) keeps each finished fold and gives
     back those an earlier run finished (--resume). `run_folds` runs the fold
-    tasks: in turn here, or workers.run_folds on worker processes or a cluster.
+    tasks: in turn here, or experiments.workers.run_folds on worker processes or a cluster.
     """
     folds = kfold_splits(len(dataX), n_folds, seed)
     finished = record.start(folds) if record else {}
@@ -246,12 +252,15 @@ def run_test_harness(define_model, out, data=None, limit=None, n_folds=5, show=F
     trainX = scale_pixels(trainX)
     # evaluate model
     scores, histories = evaluate_model(trainX, trainY, define_model, n_folds, **evaluate_args)
-    title = f"{title}, {len(trainX):,} images" if title else None
-    # learning curves
-    summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), show, title)
-    # summarize estimated performance
-    summarize_performance(scores, os.path.join(out, "boxplot.png"), show, title)
+    # learning curves and estimated performance
+    summarize(scores, histories, out, show, f"{title}, {len(trainX):,} images" if title else None)
     return scores, histories
+
+
+def summarize(scores, histories, out, show=False, title=None):
+    """A finished cross-validation's learning curves and box plot in `out`, and its Accuracy line."""
+    summarize_diagnostics(histories, os.path.join(out, "learning_curves.png"), show, title)
+    summarize_performance(scores, os.path.join(out, "boxplot.png"), show, title)
 
 
 def folds_lacking_a_digit(labels, n_folds, seed):
@@ -273,6 +282,64 @@ def check_folds(labels, n_folds, seed, data=None, limit=None):
                   if not folds_lacking_a_digit(all_labels[:n], n_folds, seed)), None)
     raise UserError(f"--limit {limit} is too few images {problem}; "
                     + (f"the least that works here is --limit {least}" if least else "the data has too few"))
+
+
+# ---------------------------------------------------------------- run an experiment (CV scripts, study.py)
+
+def experiment_model(e):
+    """The define_model of an experiment's script (or of its --variant) with its learning rate: picklable,
+    for workers. The script is imported by name: the experiment names it, and packages never import scripts."""
+    module = importlib.import_module(e.script[:-3])
+    define_model = module.VARIANTS[e.variant] if e.variant else module.define_model
+    return functools.partial(define_model, e.learning_rate)
+
+
+def experiment_folds(e, dataX, dataY, folds, todo):
+    """(fold, evaluate_fold's arguments) for each fold in `todo` of the experiment `e`."""
+    return fold_tasks(experiment_model(e), dataX, dataY, folds, todo, e.seed, epochs=e.epochs,
+                      batch_size=e.batch_size, scaling=e.scaling, augment=e.augment)
+
+
+def fold_runner(executor):
+    """How the fold tasks run: in turn here, or on the executor's workers."""
+    return in_turn if executor is None else functools.partial(workers.run_folds, executor)
+
+
+def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
+    """Everything a CV stage script does: parse its flags (experiments.experiment.cv_parser), then
+    run_test_harness on the script's define_model (or its --variant's), writing scores.json after every
+    fold and the plots at the end."""
+    parser = experiment.cv_parser(script, description, variants, threads_per_fold)
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args = parser.parse_args(argv)
+    experiment.check_args(parser, args)
+    cli.headless(args.show)
+    e = experiment.from_args(args, script)
+    jobs = args.jobs or workers.default_jobs(args.folds, threads_per_fold)
+    if args.reuse_model and (jobs > 1 or args.cluster):
+        if args.jobs or args.cluster:
+            print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
+                  "in this process", file=sys.stderr)
+        jobs, args.cluster = 1, None
+    out = args.out or os.path.join("results", e.name)
+    record = ScoresFile(os.path.join(out, "scores.json"), e.config(), args.data, resume=args.resume)
+    remaining = args.folds - (record.folds_kept() if args.resume else 0)
+    again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])
+
+    def cross_validate():
+        try:
+            # no more workers than folds to run (each then gets a bigger share of the cores)
+            with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
+                run_test_harness(experiment_model(e), out, args.data, args.limit, args.folds, args.show,
+                                 folds_run=workers.describe_executor(executor), title=e.title(),
+                                 epochs=e.epochs, batch_size=e.batch_size, seed=e.seed, reuse_model=e.reuse_model,
+                                 scaling=e.scaling, augment=e.augment, record=record,
+                                 run_folds=fold_runner(executor))
+        except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
+            experiment.stopped(script, stop, f"{record.folds_kept()} of {args.folds} folds kept in {record.path}",
+                               f"continue with: {again} --resume")
+
+    cli.run(cross_validate, script)
 
 
 # ---------------------------------------------------------------- Section 1: look at the data

@@ -19,11 +19,10 @@ import sys
 import numpy as np
 
 import handwriting
-import harness
-from extensions import digit_probabilities
 from plumbing.cli import UserError
 from plumbing import cli
-from plumbing.files import load_model, save_figure
+from plumbing.files import save_figure
+from network import saved_model
 
 # the default image, beside this script (so it is found from any folder)
 SAMPLE_IMAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_image.png")
@@ -75,7 +74,7 @@ def read_images(paths, raw):
 
 def raw_answers(model, digits, top_k=None):
     """The tutorial's reading, one digit per image: {digit, probability (, top_k)} each."""
-    probs = digit_probabilities(model.predict(np.stack(digits), batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
+    probs, _ = saved_model.predict(model, np.stack(digits))
     results = []
     for p in probs:
         order = np.argsort(-p)[:top_k or 1]
@@ -139,7 +138,7 @@ def main(argv=None):
             raise UserError(f"{args.show_preprocessed}: --show-preprocessed saves a PNG image: name it .png")
         loaded, images, errors = read_images(args.images, args.raw)
         if loaded:
-            model = load_model(args.model)
+            model = saved_model.load(args.model)
             # predict the class: with --raw one digit per image, else every digit found, all in one batch
             if args.raw:
                 answers, digits = raw_answers(model, images, args.top_k), [[image] for image in images]

@@ -28,9 +28,9 @@ import numpy as np
 from PIL import Image
 
 from plumbing.cli import UserError
-from plumbing import cli, files
+from plumbing import cli
 import handwriting
-import network_view
+from network import saved_model, view
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 # The page's own files, by URL path: nothing else on disk is ever served.
@@ -87,15 +87,15 @@ def heat_rgba(saliency):
 
 
 def explain_digit(model, image):
-    """What the network saw in one 28x28 digit: the pixels behind its answer (network_view's saliency,
+    """What the network saw in one 28x28 digit: the pixels behind its answer (network.view's saliency,
     an ensemble's mean), as a heat map to lay over the input, and the first convolutional layer's
     feature maps (an ensemble's first member's; one scale: 0 black, the layer's largest white)."""
     image = image.reshape(28, 28, 1)
-    layer = network_view.first_conv(model).name  # an ensemble's: its first member's
-    maps = network_view.feature_maps(model, image)[layer]
+    layer = view.first_conv(model).name  # an ensemble's: its first member's
+    maps = view.feature_maps(model, image)[layer]
     top = max(float(maps.max()), 1e-12)
-    return {"saliency": png_data_url(heat_rgba(network_view.saliency(model, image)), "RGBA"),
-            "feature_maps": {"layer": layer, "members": len(network_view.members(model)), "shape": list(maps.shape),
+    return {"saliency": png_data_url(heat_rgba(view.saliency(model, image)), "RGBA"),
+            "feature_maps": {"layer": layer, "members": len(saved_model.members(model)), "shape": list(maps.shape),
                              "maps": [png_data_url(maps[:, :, i] / top) for i in range(maps.shape[-1])]}}
 
 
@@ -113,13 +113,6 @@ def predict(model, model_lock, image_bytes, explain=False):
         with model_lock:
             answer["explain"] = [explain_digit(model, c.image) for c in digits]
     return answer
-
-
-def error_status(message):
-    """The HTTP status for a UserError from reading an image."""
-    if "image too large" in message:  # a decompression bomb
-        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    return HTTPStatus.BAD_REQUEST
 
 
 # ---------------------------------------------------------------- serving
@@ -164,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(e.status, {"error": f"POST /predict: {e}"})
             return self.drop_unread_body()
         except UserError as e:  # from reading the image, as predict_image.py reports it
-            return self.send_json(error_status(str(e)), {"error": str(e)})
+            return self.send_json(e.http_status, {"error": str(e)})
         self.send_json(HTTPStatus.OK, answer)
 
     def explain_asked(self):
@@ -286,7 +279,7 @@ def main(argv=None):
         parser.error("--port must be between 0 and 65535")
 
     def start():
-        model = files.load_model(args.model)
+        model = saved_model.load(args.model)
         model.predict_on_batch(np.zeros((1, 28, 28, 1), np.float32))  # build it now, not on the first request
         serve(model, args.host, args.port)
 

@@ -17,10 +17,9 @@ import os
 import sys
 
 import compare
-import experiment
 import harness
-import workers
-from experiment import Experiment
+from experiments import experiment, workers
+from experiments.experiment import Experiment
 from plumbing import cli
 from plumbing.progress import Progress, describe_device
 from plumbing.scores import ScoresFile
@@ -57,7 +56,6 @@ def parse_args(argv=None):
     parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME", help="run only these experiments")
     experiment.add_flags(parser, ["epochs", "folds", "seed"])
     cli.add_flag(parser, "out", default="results")
-    parser.add_argument("--results", dest="out", help=argparse.SUPPRESS)  # its name before --out
     cli.add_parallel_args(parser, default_jobs=workers.default_jobs(len(NAMES) * 5))
     args = parser.parse_args(argv)
     experiment.check_args(parser, args)
@@ -76,12 +74,14 @@ def main(argv=None):
         dataX = harness.scale_pixels(dataX)
         folds = harness.kfold_splits(len(dataX), args.folds, args.seed)
         records, finished, tasks = {}, {}, []
+        by_name = {e.name: e for e in chosen}
         for e in chosen:
             records[e.name] = ScoresFile(os.path.join(args.out, e.name, "scores.json"), e.config(), args.data,
                                          resume="lenient", say=lambda line: print(f"study.py: {line}", file=sys.stderr))
             finished[e.name] = records[e.name].start(folds)
             todo = [fold for fold in range(args.folds) if fold not in finished[e.name]]
-            tasks += [(fold_cost(e), (e.name, fold), task) for fold, task in e.fold_tasks(dataX, dataY, folds, todo)]
+            tasks += [(fold_cost(e), (e.name, fold), task)
+                      for fold, task in harness.experiment_folds(e, dataX, dataY, folds, todo)]
         tasks.sort(key=lambda t: -t[0])  # longest first: the last round of the queue is then short
         skipped = sum(len(f) for f in finished.values())
         print(f"study: {len(chosen)} experiments, {len(tasks)} folds to train"
@@ -98,31 +98,32 @@ def main(argv=None):
                 if tasks:  # what it trains on, before the first epoch
                     print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr,
                           flush=True)
-                run_folds = experiment.fold_runner(executor)
+                run_folds = harness.fold_runner(executor)
                 for (name, fold), accuracy, history in run_folds(harness.evaluate_fold,
                                                                  [(key, task) for _, key, task in tasks], on_epoch):
                     finished[name][fold] = (accuracy, history)
                     records[name].save(finished[name])
                     if len(finished[name]) == args.folds:
-                        summarize(name, finished[name], os.path.join(args.out, name))
+                        summarize(by_name[name], finished[name], args.out, len(dataX))
         except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
             experiment.stopped("study.py", stop, f"{sum(len(f) for f in finished.values())} folds kept in their "
                                "scores.json", "run the same command again to continue")
         trained = {key[0] for _, key, _ in tasks}
         for e in chosen:
             if e.name not in trained:  # finished on an earlier run
-                summarize(e.name, finished[e.name], os.path.join(args.out, e.name))
+                summarize(e, finished[e.name], args.out, len(dataX))
         compare.compare_results([os.path.join(args.out, e.name) for e in chosen]
                      + ["--out", os.path.join(args.out, "compare")])
 
     cli.run(study, "study.py")
 
 
-def summarize(name, finished, out):
-    """The CV script's ending: learning curves, box plot, and the Accuracy line (here with the name)."""
-    print(f"{name}: ", end="")
-    harness.summarize_diagnostics([finished[f][1] for f in sorted(finished)], os.path.join(out, "learning_curves.png"))
-    harness.summarize_performance([finished[f][0] for f in sorted(finished)], os.path.join(out, "boxplot.png"))
+def summarize(e, finished, out, images):
+    """The CV script's ending, harness.summarize: learning curves, box plot (titled as the script titles
+    them) and the Accuracy line, here after the experiment's name."""
+    print(f"{e.name}: ", end="")
+    harness.summarize([finished[f][0] for f in sorted(finished)], [finished[f][1] for f in sorted(finished)],
+                      os.path.join(out, e.name), title=f"{e.title()}, {images:,} images")
 
 
 if __name__ == "__main__":

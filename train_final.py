@@ -17,15 +17,16 @@ import dataclasses
 import os
 import sys
 
-import experiment
 import harness
 import keras
 import numpy as np
 from deeper_cv import define_model
-from extensions import average, with_extensions, with_flags
+from experiments import experiment
+from experiments.experiment import stopped
+from experiments.extensions import with_extensions, with_flags
 from handwriting import not_digits
-from experiment import stopped
-from plumbing import cli, files
+from network import saved_model
+from plumbing import cli
 from plumbing.progress import Progress, describe_device, fit_verbosity
 
 HANDWRITING_MODEL = "final_model_handwriting.h5"
@@ -117,7 +118,7 @@ def member_settings(parser, args):
 
 class Members:
     """The finished members of a --handwriting run: member_<i>.h5, each with the settings it was trained
-    with in its attributes (files.save_model), so only a member trained the same way is reused."""
+    with in its attributes (saved_model.save), so only a member trained the same way is reused."""
 
     def __init__(self, model_path):
         self.folder = os.path.splitext(model_path)[0] + ".members"
@@ -127,12 +128,12 @@ class Members:
 
     def kept(self, i, settings):
         try:  # (settings saved before a field was added have its default)
-            return Settings(**files.saved_settings(self.path(i))) == settings
+            return Settings(**saved_model.saved_settings(self.path(i))) == settings
         except TypeError:  # none saved, or not ours
             return False
 
     def save(self, i, model, settings):
-        files.save_model(model, self.path(i), dataclasses.asdict(settings))
+        saved_model.save(model, self.path(i), dataclasses.asdict(settings))
 
 
 def train_handwriting(members, out, settings):
@@ -151,9 +152,9 @@ def train_handwriting(members, out, settings):
         kept = sum(store.kept(i, member) for i, member in enumerate(members))
         stopped("train_final.py", stop, f"{kept} of {len(members)} members kept in {store.folder}",
                 "run the same command to train the rest")
-    digits = [files.load_model(store.path(i)) for i, member in enumerate(members) if not member.not_a_digit]
-    judge = [files.load_model(store.path(i), outputs=(1,)) for i, member in enumerate(members) if member.not_a_digit]
-    files.save_model(average(digits, *judge), out, settings)
+    digits = [saved_model.load(store.path(i)) for i, member in enumerate(members) if not member.not_a_digit]
+    judge = [saved_model.load(store.path(i), outputs=(1,)) for i, member in enumerate(members) if member.not_a_digit]
+    saved_model.save(saved_model.average(digits, *judge), out, settings)
     print(f"saved {out}: the mean of {len(digits)} models, and P(not a digit) (kept in {store.folder})")
 
 
@@ -185,7 +186,7 @@ def main(argv=None):
             return train_handwriting(members, path, settings)
         model = train(settings_from(args), Progress(args.epochs))
         # written to a temp file and renamed: an interrupted run keeps the old model
-        files.save_model(model, path, settings)
+        saved_model.save(model, path, settings)
         print(f"saved {path}")
 
     cli.run(run, "train_final.py")

@@ -17,12 +17,11 @@ import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without it
 
 import numpy as np
 
-import extensions  # (also registers FusedBatchNormalization: batchnorm_cv.py's models load)
 import handwriting
-import network_view
+from network import saved_model, view
 from plumbing import cli
 from plumbing.cli import UserError
-from plumbing.files import load_model, save_figure
+from plumbing.files import save_figure
 
 COLUMNS = 8  # tiles per row of a grid
 GAP_COLOUR = "#d9d9d9"
@@ -30,8 +29,6 @@ GAP_COLOUR = "#d9d9d9"
 
 def read_digits(path):
     """The image's digits as the model reads them, in reading order: a list of (28, 28, 1)."""
-    if not hasattr(handwriting, "find_digits"):  # before the reading of numbers: the image is one digit
-        return [handwriting.read_digit(path)]
     candidates = handwriting.find_digits(handwriting.grayscale(handwriting.open_image(path)))
     if not candidates:
         raise UserError(f"{path}: no digit found in the image")
@@ -171,12 +168,12 @@ def main(argv=None):
 
     def visualize():
         digits = read_digits(args.image)
-        model = load_model(args.model)
-        count = len(network_view.members(model))
-        network_view.pick_member(model, args.member)  # a wrong --member is a one-line error before any work
+        model = saved_model.load(args.model)
+        count = len(saved_model.members(model))
+        view.pick_member(model, args.member)  # a wrong --member is a one-line error before any work
         member = f" (member {args.member} of members 0-{count - 1})" if count > 1 else ""
         mean = f" (mean of {count} members)" if count > 1 else ""
-        probabilities = extensions.digit_probabilities(model.predict(np.stack(digits), verbose=0))
+        probabilities, _ = saved_model.predict(model, np.stack(digits))
         labels = [f"digit {i + 1}: read as {int(np.argmax(p))}" if len(digits) > 1 else f"read as {int(np.argmax(p))}"
                   for i, p in enumerate(probabilities)]
         cli.headless()
@@ -185,14 +182,14 @@ def main(argv=None):
         except OSError as e:
             raise UserError(f"{args.out}: cannot make the folder ({e.strerror})")
         saved = [os.path.join(args.out, "filters.png")]
-        draw_filters(network_view.first_conv(model, args.member).name, network_view.filters(model, args.member), member,
+        draw_filters(view.first_conv(model, args.member).name, view.filters(model, args.member), member,
                      saved[-1])
-        layers = [network_view.feature_maps(model, digit, args.member) for digit in digits]
+        layers = [view.feature_maps(model, digit, args.member) for digit in digits]
         for i, name in enumerate(layers[0], start=1):
             saved.append(os.path.join(args.out, f"feature_maps_{i}_{name}.png"))
             draw_feature_maps(name, [maps[name] for maps in layers], labels, member, saved[-1])
         saved.append(os.path.join(args.out, "saliency.png"))
-        maps = [network_view.saliency(model, digit, digit=int(np.argmax(p))) for digit, p in zip(digits, probabilities)]
+        maps = [view.saliency(model, digit, digit=int(np.argmax(p))) for digit, p in zip(digits, probabilities)]
         draw_saliency(digits, maps, probabilities, mean, saved[-1])
         for path in saved:
             print(path)

@@ -21,7 +21,7 @@ from bench import digits_accuracy
 import harness
 from plumbing import cli
 from plumbing.progress import Progress, format_seconds
-import extensions
+from experiments import extensions
 from deeper_cv import define_model
 
 # (rotation, translation, zoom); (0, 0, 0) is the tutorial's training, without augmentation.

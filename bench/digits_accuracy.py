@@ -24,11 +24,10 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-import harness
-from extensions import digit_probabilities
 from plumbing.cli import UserError
-from plumbing import cli, files
+from plumbing import cli
 import handwriting
+from network import saved_model
 from handwriting.labels import read_labels_csv
 from bench import sheet_digits
 
@@ -83,7 +82,7 @@ def load_digits_set(size, resample):
 
 
 def accuracy(model, images, labels):
-    probs = digit_probabilities(model.predict(images, batch_size=harness.EVAL_BATCH_SIZE, verbose=0))
+    probs, _ = saved_model.predict(model, images)
     return float(np.mean(probs.argmax(axis=1) == np.asarray(labels)))
 
 
@@ -99,7 +98,7 @@ def main(argv=None):
     paths = args.model or [cli.MODEL]
 
     def measure():
-        models = [files.load_model(p) for p in paths]
+        models = [saved_model.load(p) for p in paths]
         sets = [s for s in [real_digits_set(folder) for folder in [args.real_digits, *args.set]] if s]
         if args.sheets:
             with tempfile.TemporaryDirectory() as folder:

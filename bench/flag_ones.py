@@ -16,8 +16,9 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 import harness
-from plumbing import cli, files
+from plumbing import cli
 import handwriting
+from network import saved_model
 from bench import sheet_digits
 
 
@@ -33,7 +34,7 @@ def drawn_set(digit, style, count, seed):
 
 
 def measure(paths, count):
-    models = [files.load_model(p) for p in paths]
+    models = [saved_model.load(p) for p in paths]
     _, _, testX, testY = harness.load_dataset()
     testX = harness.scale_pixels(testX)
     digits = load_digits()
@@ -52,7 +53,7 @@ def measure(paths, count):
     for name, images, labels in sets:
         cells = ""
         for model in models:
-            predicted = model.predict(images, batch_size=harness.EVAL_BATCH_SIZE, verbose=0).argmax(axis=1)
+            predicted = saved_model.predict(model, images)[0].argmax(axis=1)  # the ten digits only
             right = predicted == labels
             confusion = ""
             if name.startswith(("drawn", "load_digits")):  # what the wrong ones were read as

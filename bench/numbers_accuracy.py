@@ -33,7 +33,8 @@ from sklearn.datasets import load_digits
 import handwriting
 from bench import number_sets
 from handwriting import reading
-from plumbing import cli, files
+from network import saved_model
+from plumbing import cli
 from plumbing.progress import cpu_name
 
 # The decision as it is, and with one of its settings changed: what each costs and buys.
@@ -134,7 +135,7 @@ def main(argv=None):
     paths = args.model or ["final_model.h5"]
 
     def measure():
-        models = {p: files.load_model(p) for p in paths}
+        models = {p: saved_model.load(p) for p in paths}
         sets = []  # (name, rows, candidates, break down by kind)
         for name, folder in (("real numbers", args.real_numbers), ("real single digits", args.real_digits)):
             if os.path.isfile(os.path.join(folder, "labels.csv")):

@@ -1,4 +1,4 @@
-"""Which saliency map is clearer on MNIST digits: SmoothGrad, plain gradients or Grad-CAM (network_view.py).
+"""Which saliency map is clearer on MNIST digits: SmoothGrad, plain gradients or Grad-CAM (network/view.py).
 
     python -m bench.saliency_methods --model final_model.h5 [--count 200] [--picture docs/visualize/methods.png]
 
@@ -21,8 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 import harness
-from extensions import digit_probabilities
-import network_view
+from network import saved_model, view
 from plumbing import cli, files
 from plumbing.progress import describe_device
 
@@ -41,16 +40,15 @@ def after_deleting(model, images, answers, orders):
     out = images.reshape(len(images), -1).copy()
     for pixels, order in zip(out, orders):
         pixels[order[:DELETED]] = 0
-    probabilities = model.predict(out.reshape(-1, 28, 28, 1), batch_size=harness.EVAL_BATCH_SIZE, verbose=0)
+    probabilities, _ = saved_model.predict(model, out.reshape(-1, 28, 28, 1))
     return float(probabilities[np.arange(len(images)), answers].mean())
 
 
 def measure(path, count):
-    model = files.load_model(path)
+    model = saved_model.load(path)
     _, (testX, _) = harness.load_mnist()
     images = harness.scale_pixels(testX[:count])
-    answers = digit_probabilities(model.predict(images[..., None], batch_size=harness.EVAL_BATCH_SIZE,
-                                                verbose=0)).argmax(axis=1)
+    answers = saved_model.predict(model, images[..., None])[0].argmax(axis=1)
     rng = np.random.default_rng(0)
     print(f"{path}, the first {count} MNIST test digits; {describe_device().replace('training on ', '')}")
     print(f"| method | on ink (mean, min) | p(answer) after deleting its top {DELETED} | s per digit |")
@@ -60,7 +58,7 @@ def measure(path, count):
     print(f"| random {DELETED} ink pixels | | {deleted:.3f} | |")
     for name, kwargs in CANDIDATES:
         start = time.perf_counter()
-        maps = [network_view.saliency(model, image, digit=int(d), **kwargs) for image, d in zip(images, answers)]
+        maps = [view.saliency(model, image, digit=int(d), **kwargs) for image, d in zip(images, answers)]
         seconds = (time.perf_counter() - start) / count
         ink = [on_ink(s, image) for s, image in zip(maps, images)]
         deleted = after_deleting(model, images, answers, [np.argsort(-s.reshape(-1), kind="stable") for s in maps])
@@ -73,18 +71,18 @@ def draw_methods(path, out, rows=4):
     headless()
     import matplotlib.pyplot as plt
 
-    model = files.load_model(path)
+    model = saved_model.load(path)
     _, (testX, _) = harness.load_mnist()
     images = harness.scale_pixels(testX[:rows])
     methods = [("plain gradient", "gradient"), ("SmoothGrad", "smoothgrad"),
                ("Grad-CAM, last conv layer", "gradcam")]
     fig, axes = plt.subplots(rows, 4, figsize=(6.4, 1.7 * rows), layout="constrained")
     for row, image in zip(axes, images):
-        answer = int(digit_probabilities(model.predict(image[None, ..., None], verbose=0)).argmax())
+        answer = int(saved_model.predict(model, image[None, ..., None])[0].argmax())
         row[0].imshow(image, cmap="gray", vmin=0, vmax=1)
         row[0].set_ylabel(f"read as {answer}", fontsize=8)
         for ax, (_, method) in zip(row[1:], methods):
-            heat = ax.imshow(network_view.saliency(model, image, digit=answer, method=method), cmap="inferno",
+            heat = ax.imshow(view.saliency(model, image, digit=answer, method=method), cmap="inferno",
                              vmin=0, vmax=1)
             ax.contour(image, levels=[0.3], colors="cyan", linewidths=0.6)
         for ax in row:

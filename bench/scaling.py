@@ -33,8 +33,8 @@ from plumbing import cli, files
 from plumbing.progress import format_seconds
 from plumbing.scores import versions
 import study
-from experiment import Experiment, fold_runner
-import workers
+from experiments import workers
+from experiments.experiment import Experiment
 
 MODELS = {"baseline": "baseline_cv.py", "batchnorm": "batchnorm_cv.py", "deeper": "deeper_cv.py"}
 MODES = ("in turn", "2 local workers", "Dask LocalCluster, 2 workers")
@@ -43,7 +43,8 @@ FULL_FOLD_IMAGES, FULL_EPOCHS = 48_000, 10  # one fold of the tutorial's CV
 
 def fold_tasks(script, dataX, dataY, n_folds, epochs):
     folds = harness.kfold_splits(len(dataX), n_folds)
-    tasks = Experiment(script, epochs=epochs, folds=n_folds).fold_tasks(dataX, dataY, folds, range(n_folds))
+    tasks = harness.experiment_folds(Experiment(script, epochs=epochs, folds=n_folds), dataX, dataY, folds,
+                                     range(n_folds))
     return [((script, fold), task) for fold, task in tasks]
 
 
@@ -53,7 +54,7 @@ def time_mode(mode, tasks):
     jobs, cluster = {"in turn": (1, None), "2 local workers": (2, None),
                      "Dask LocalCluster, 2 workers": (2, "local")}[mode]
     with workers.make_executor(jobs, cluster) as executor:
-        results = fold_runner(executor)(harness.evaluate_fold, tasks, lambda *a: None)
+        results = harness.fold_runner(executor)(harness.evaluate_fold, tasks, lambda *a: None)
         scores = {key: acc for key, acc, _ in results}
     return time.perf_counter() - start, [scores[key] for key, _ in tasks]
 

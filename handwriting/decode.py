@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from skimage.util import img_as_float
 
-from plumbing.cli import UserError
+from plumbing.cli import TooLarge, UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -45,7 +45,7 @@ def decode_image(source, name):
             img.seek(0)
             img.load()  # decode now, so a truncated file fails here and not later
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UserError(f"{name}: image too large (over Pillow's limit of "
+        raise TooLarge(f"{name}: image too large (over Pillow's limit of "
                         f"{Image.MAX_IMAGE_PIXELS} pixels, a possible decompression bomb)")
     except Image.UnidentifiedImageError:
         raise UserError(f"{name}: not an image file Pillow can read")

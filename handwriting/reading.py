@@ -59,8 +59,8 @@ def predict(model, images, members=False):
     Only when asked are an ensemble's members run one by one (the model itself is one call); otherwise, and for a
     single model, the model is its own only member.
     """
-    from extensions import digit_probabilities, not_a_digit_probability
-    from extensions import members as members_of
+    from network.saved_model import digit_probabilities, not_a_digit_probability
+    from network.saved_model import members as members_of
 
     outputs = np.asarray(model.predict_on_batch(images), np.float64)  # compiled: ms, not an eager call
     probabilities, not_a_digit = digit_probabilities(outputs), not_a_digit_probability(outputs)

@@ -6,6 +6,12 @@ import sys
 
 class UserError(Exception):
     """A problem the user can fix (a path, a file, the network): one line, no traceback."""
+    http_status = 400  # what predict_web.py answers for it: Bad Request
+
+
+class TooLarge(UserError):
+    """An input over a size limit (an image past Pillow's, a possible decompression bomb)."""
+    http_status = 413  # Content Too Large
 
 
 def run(main, prog=None):

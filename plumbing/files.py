@@ -57,53 +57,6 @@ def save_figure(fig, path, show=False, tight=True):
     plt.close(fig)
 
 
-SETTINGS_ATTRIBUTE = "training_settings"  # in the H5 file's root attributes, as JSON
-
-
-def save_model(model, path, settings=None):
-    """model.save() through a temp file, so killing the run never leaves a broken model at `path`;
-    `settings` (how it was trained) go into the H5 file's attributes, for saved_settings."""
-    import h5py
-
-    with atomic_path(path) as tmp:
-        model.save(tmp)
-        if settings is not None:
-            with h5py.File(tmp, "a") as f:
-                f.attrs[SETTINGS_ATTRIBUTE] = json.dumps(settings, sort_keys=True)
-
-
-def saved_settings(path):
-    """The settings save_model recorded in the H5 file at `path`; None when there is no such file or record."""
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as f:
-            return json.loads(f.attrs[SETTINGS_ATTRIBUTE])
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def load_model(path, outputs=(10, 11)):
-    """keras.models.load_model (safe_mode stays on), with one-line errors for the user's file.
-
-    `outputs`: the widths of output it may have: the ten digits' probabilities, and after them P(not a
-    digit) in a train_final.py --handwriting model (its judge of not a digit alone: outputs=(1,))."""
-    import keras
-
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: model file not found (train one with: python train_final.py)")
-    try:
-        model = keras.models.load_model(path)
-    except Exception as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise UserError(f"{path}: not a loadable Keras model ({reason})")
-    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) not in {(n,) for n in outputs}:
-        expected = " or ".join(f"(None, {n})" for n in outputs)
-        raise UserError(f"{path}: model takes {model.input_shape} and gives {model.output_shape}; "
-                        f"expected (None, 28, 28, 1) -> {expected}")
-    return model
-
-
 def read_mnist_npz(path):
     """Read and check a local .npz in Keras's MNIST layout: ((x_train, y_train), (x_test, y_test))."""
     if not os.path.isfile(path):

@@ -84,7 +84,7 @@ def read_scores(out):
 def in_turn(tmp_path_factory):
     """The reference: baseline_cv.py with --jobs 1, the folds one after another in one process,
     with as many threads as each of 2 workers gets (thread counts change float rounding: docs/parallel.md)."""
-    import workers
+    from experiments import workers
     out = tmp_path_factory.mktemp("in_turn")
     threads = str(workers.threads_per_worker(2))
     result = run_script("baseline_cv.py", *cv_args(out, "--jobs", 1),

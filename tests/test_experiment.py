@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-import experiment
-import extensions
+import harness
 import study
+from experiments import experiment, extensions
 from conftest import mnist_path
 
 SCRIPTS = ["harness", "baseline_cv", "batchnorm_cv", "deeper_cv", "depth_cv", "train_final", "evaluate_final",
@@ -69,7 +69,7 @@ def test_each_study_experiment_is_its_scripts_command_line(e):
     parser = experiment.cv_parser(e.script, "", getattr(module, "VARIANTS", None))
     assert experiment.from_args(parser.parse_args(e.argv()), e.script) == e
     assert e.command() == " ".join(["python", e.script, *e.argv()])
-    model = e.define_model()()
+    model = harness.experiment_model(e)()
     assert float(model.optimizer.learning_rate) == pytest.approx(e.learning_rate)
 
 

@@ -6,10 +6,10 @@ import pytest
 
 import baseline_cv
 import deeper_cv
-import extensions
+from experiments import extensions
 import harness
 from conftest import AUGMENTATION_LAYERS, tiny_data
-from plumbing import files
+from network import layers, saved_model
 
 
 def test_scaling_statistics_come_from_the_training_images_only():
@@ -114,12 +114,12 @@ def test_augmented_model_saves_to_h5_and_loads_in_safe_mode(tmp_path):
     model = extensions.with_augmentation(extensions.with_scaling(deeper_cv.define_model(), "standardize", images))
     model.fit(images, keras.utils.to_categorical(np.arange(len(images)) % 10, 10), epochs=1, verbose=0)
     path = str(tmp_path / "augmented.h5")
-    files.save_model(model, path)
+    saved_model.save(model, path)
     loaded = keras.models.load_model(path, safe_mode=True)
     assert [type(layer).__name__ for layer in loaded.layers][:4] == AUGMENTATION_LAYERS + ["Rescaling"]
     assert loaded.layers[0].factor == model.layers[0].factor
     np.testing.assert_array_equal(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
-    np.testing.assert_array_equal(files.load_model(path).predict(images, verbose=0),
+    np.testing.assert_array_equal(saved_model.load(path).predict(images, verbose=0),
                                   model.predict(images, verbose=0))
 
 
@@ -127,7 +127,7 @@ def test_augmented_model_saves_to_h5_and_loads_in_safe_mode(tmp_path):
 def test_fused_batch_normalization_learns_as_keras_does(shape):
     """Same outputs and the same moving statistics as keras.layers.BatchNormalization, in training and after."""
     x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
-    ours, keras_own = extensions.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
+    ours, keras_own = layers.FusedBatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
     for layer in (ours, keras_own):
         layer.build(shape)
     for _ in range(3):
@@ -178,5 +178,5 @@ def test_average_is_the_mean_of_the_models_and_saves_to_h5(tmp_path):
         models.append(deeper_cv.define_model())
     expected = np.mean([m.predict(x, verbose=0) for m in models], axis=0)
     path = tmp_path / "mean.h5"
-    files.save_model(extensions.average(models), path)
-    np.testing.assert_allclose(files.load_model(str(path)).predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
+    saved_model.save(saved_model.average(models), path)
+    np.testing.assert_allclose(saved_model.load(str(path)).predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)

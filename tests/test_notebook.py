@@ -16,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import REPO, mnist_path
-from experiment import Experiment
+from experiments.experiment import Experiment
 from tools import notebook_cells
 
 NOTEBOOK = os.path.join(REPO, "tutorial.ipynb")

@@ -10,6 +10,7 @@ import baseline_cv
 from plumbing import files
 from plumbing.cli import UserError
 from plumbing.scores import resume_folds
+from network import saved_model
 
 
 def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
@@ -26,7 +27,7 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
 def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypatch):
     path = str(tmp_path / "final_model.h5")
     model = baseline_cv.define_model()
-    files.save_model(model, path)
+    saved_model.save(model, path)
     old_weights = model.get_weights()
 
     new_model = baseline_cv.define_model()
@@ -40,8 +41,8 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
     monkeypatch.setattr(keras.Model, "save", dies_midway)
     with pytest.raises(KeyboardInterrupt):
-        files.save_model(new_model, path)
-    loaded = files.load_model(path)
+        saved_model.save(new_model, path)
+    loaded = saved_model.load(path)
     for a, b in zip(loaded.get_weights(), old_weights):
         np.testing.assert_array_equal(a, b)
     assert os.listdir(tmp_path) == ["final_model.h5"]
@@ -79,7 +80,7 @@ def test_files_keep_the_users_umask(tmp_path):
     try:
         files.write_json({"a": 1}, tmp_path / "scores.json")
         files.save_figure(plt.figure(), tmp_path / "plot.png")
-        files.save_model(baseline_cv.define_model(), str(tmp_path / "m.h5"), {"epochs": 1})
+        saved_model.save(baseline_cv.define_model(), str(tmp_path / "m.h5"), {"epochs": 1})
         os.umask(0o077)
         files.write_json({"a": 1}, tmp_path / "private.json")
     finally:
@@ -91,12 +92,12 @@ def test_files_keep_the_users_umask(tmp_path):
 def test_model_file_records_its_training_settings(tmp_path):
     path = str(tmp_path / "m.h5")
     settings = {"epochs": 1, "limit": 6000, "learning_rate": 0.01, "augment": False}
-    files.save_model(baseline_cv.define_model(), path, settings)
-    assert files.saved_settings(path) == settings
-    assert files.load_model(path).count_params() == baseline_cv.define_model().count_params()  # still a model
-    files.save_model(baseline_cv.define_model(), str(tmp_path / "old.h5"))
-    assert files.saved_settings(str(tmp_path / "old.h5")) is None  # saved without: unknown
-    assert files.saved_settings(str(tmp_path / "missing.h5")) is None
+    saved_model.save(baseline_cv.define_model(), path, settings)
+    assert saved_model.saved_settings(path) == settings
+    assert saved_model.load(path).count_params() == baseline_cv.define_model().count_params()  # still a model
+    saved_model.save(baseline_cv.define_model(), str(tmp_path / "old.h5"))
+    assert saved_model.saved_settings(str(tmp_path / "old.h5")) is None  # saved without: unknown
+    assert saved_model.saved_settings(str(tmp_path / "missing.h5")) is None
 
 
 def test_a_complete_run_with_other_settings_is_not_replaced(tmp_path):

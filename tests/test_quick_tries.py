@@ -6,7 +6,7 @@ import os
 import pytest
 
 from conftest import assert_one_line_error, run_script
-from plumbing import files
+from network import saved_model
 
 FULL_RUN = {"scores": [0.985, 0.986], "folds": [0, 1], "complete": True, "n": 2,
             "config": {"script": "baseline_cv.py", "epochs": 10, "batch_size": 32, "folds": 5, "seed": 1,
@@ -47,13 +47,13 @@ def test_quick_final_model_never_replaces_final_model_h5(mnist, tmp_path, umask_
     assert result.stdout.splitlines()[-1] == "saved final_model-epochs1-limit500.h5"
     assert (tmp_path / "final_model.h5").read_bytes() == b"the tutorial's model"
     quick = str(tmp_path / "final_model-epochs1-limit500.h5")
-    assert files.saved_settings(quick)["limit"] == 500 and files.saved_settings(quick)["epochs"] == 1
+    assert saved_model.saved_settings(quick)["limit"] == 500 and saved_model.saved_settings(quick)["epochs"] == 1
     assert os.stat(quick).st_mode & 0o777 == 0o644
 
     # a model file saved with other settings is refused before training
     result = run_script("train_final.py", "--data", mnist, "--limit", 500, "--epochs", 2, "--model", quick)
     assert_one_line_error(result, quick, "other settings", "epochs 1", "--model")
-    assert "epoch 1" not in result.stderr and files.saved_settings(quick)["epochs"] == 1
+    assert "epoch 1" not in result.stderr and saved_model.saved_settings(quick)["epochs"] == 1
 
 
 @pytest.mark.parametrize("flags, words, status", [

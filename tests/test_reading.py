@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from handwriting import reading
+from network import saved_model
 
 # find_digits' Candidate, as far as reading uses it
 Candidate = collections.namedtuple("Candidate", "image box line")
@@ -195,8 +196,6 @@ def test_an_ensembles_members_are_run_only_when_asked():
 def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candidate_unsure():
     import keras
 
-    import extensions
-
     def tiny(name, units, activation, seed):
         inputs = keras.Input((28, 28, 1))
         dense = keras.layers.Dense(units, activation=activation,
@@ -204,8 +203,8 @@ def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candid
         return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)), name=name)
 
     digits, judge = [tiny("a", 10, "softmax", 1), tiny("b", 10, "softmax", 2)], tiny("c", 1, "sigmoid", 3)
-    model = extensions.average(digits, judge)
-    assert [m.name for m in extensions.members(model)] == ["member_0", "member_1"]  # not the judge
+    model = saved_model.average(digits, judge)
+    assert [m.name for m in saved_model.members(model)] == ["member_0", "member_1"]  # not the judge
     images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
     mean, each, not_a_digit = reading.predict(model, images, members=True)
     assert mean.shape == (3, 10) and each.shape == (2, 3, 10)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from plumbing import files
 from conftest import AUGMENTATION_LAYERS, REPO, assert_one_line_error, run_script
+from network import saved_model
 
 FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
 SUMMARY_LINE = re.compile(r"^Accuracy: mean=(\d+\.\d{3}) std=(\d+\.\d{3}), n=(\d+)$")
@@ -104,13 +104,12 @@ QUICK = ["--limit", 400, "--epochs", 1]
 
 
 def predictions(path, images):
-    return files.load_model(str(path)).predict(images, verbose=0)
+    return saved_model.load(str(path)).predict(images, verbose=0)
 
 
 def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     """--handwriting in one command gives the model that docs/own_images.md's four commands gave: two
     --augment seeds and one with flags on the 1s, trained alone, then averaged (here at a small size)."""
-    import extensions
     import harness
     alone = []
     for i, extra in enumerate([[], ["--seed", 2], ["--flag-ones"]]):
@@ -125,19 +124,19 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     assert re.search(r"4/4 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
 
     for i, path in enumerate(alone):
-        member = files.load_model(str(tmp_path / f"{quick}.members" / f"member_{i + 1}.h5"))
-        assert all(np.array_equal(a, b) for a, b in zip(files.load_model(str(path)).get_weights(),
+        member = saved_model.load(str(tmp_path / f"{quick}.members" / f"member_{i + 1}.h5"))
+        assert all(np.array_equal(a, b) for a, b in zip(saved_model.load(str(path)).get_weights(),
                                                         member.get_weights()))
     _, _, testX, _ = harness.load_dataset(mnist)
     images = harness.scale_pixels(testX[:500])
-    mean = extensions.average([files.load_model(str(path)) for path in alone]).predict(images, verbose=0)
+    mean = saved_model.average([saved_model.load(str(path)) for path in alone]).predict(images, verbose=0)
     read = predictions(tmp_path / f"{quick}.h5", images)
     np.testing.assert_array_equal(read[:, :10], mean)
     assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
     # the 11th output: P(not a digit), from the judge trained last on these digits and images that are not
-    judge = files.load_model(str(tmp_path / f"{quick}.members" / "member_4.h5"), outputs=(1,))
+    judge = saved_model.load(str(tmp_path / f"{quick}.members" / "member_4.h5"), outputs=(1,))
     np.testing.assert_allclose(read[:, 10], judge.predict(images, verbose=0)[:, 0], rtol=1e-6)
-    assert files.saved_settings(str(tmp_path / f"{quick}.members" / "member_4.h5"))["not_a_digit"] is True
+    assert saved_model.saved_settings(str(tmp_path / f"{quick}.members" / "member_4.h5"))["not_a_digit"] is True
 
 
 def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_path, monkeypatch, capsys):
@@ -168,10 +167,9 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
                                                                         (1, False, True)]  # only those left
     assert "member 1/4: kept from an earlier run" in capsys.readouterr().err
     assert (members / "member_1.h5").read_bytes() == first
-    import extensions
     images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
-    mean = extensions.average([files.load_model(str(members / f"member_{i}.h5")) for i in (1, 2, 3)],
-                              files.load_model(str(members / "member_4.h5"), outputs=(1,)))
+    mean = saved_model.average([saved_model.load(str(members / f"member_{i}.h5")) for i in (1, 2, 3)],
+                              saved_model.load(str(members / "member_4.h5"), outputs=(1,)))
     np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
 
     trained.clear()
@@ -192,9 +190,9 @@ def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
                    dict(not_a_digit=True)]:
         assert not store.kept(0, dataclasses.replace(settings, **change)), change
     before = {k: v for k, v in dataclasses.asdict(settings).items() if k != "not_a_digit"}
-    files.save_model(baseline_cv.define_model(), store.path(0), before)  # saved before the field was added
+    saved_model.save(baseline_cv.define_model(), store.path(0), before)  # saved before the field was added
     assert store.kept(0, settings)
-    files.save_model(baseline_cv.define_model(), store.path(0))  # a model that does not say how it was trained
+    saved_model.save(baseline_cv.define_model(), store.path(0))  # a model that does not say how it was trained
     assert not store.kept(0, settings)
 
 
@@ -294,14 +292,14 @@ def random_model(tmp_path):
     import keras
     keras.utils.set_random_seed(0)
     path = tmp_path / "random.h5"
-    files.save_model(baseline_cv.define_model(), path)
+    saved_model.save(baseline_cv.define_model(), path)
     return path
 
 
 def test_evaluate_own_images_prints_accuracy_and_each_misread(random_model, tmp_path):
     import handwriting
     names = ink_images(tmp_path / "mine")
-    read = files.load_model(str(random_model)).predict(
+    read = saved_model.load(str(random_model)).predict(
         np.stack([handwriting.read_digit(str(tmp_path / "mine" / n)) for n in names]), verbose=0).argmax(axis=1)
     # Labels: the first five as the model reads them, the other three and the blank sheet not.
     labels = [int(d) if i < 5 else (int(d) + 1) % 10 for i, d in enumerate(read)]
@@ -441,7 +439,7 @@ def test_train_final_augment_then_evaluate_and_predict(mnist, tmp_path):
     result = run_script("train_final.py", "--augment", "--data", mnist, "--limit", 3000, "--epochs", 1,
                         "--model", path)
     assert result.returncode == 0, result.stderr
-    assert [type(layer).__name__ for layer in files.load_model(str(path)).layers][:3] == AUGMENTATION_LAYERS
+    assert [type(layer).__name__ for layer in saved_model.load(str(path)).layers][:3] == AUGMENTATION_LAYERS
 
     result = run_script("evaluate_final.py", "--model", path, "--data", mnist, "--out", tmp_path / "eval")
     assert result.returncode == 0, result.stderr

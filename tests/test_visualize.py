@@ -1,4 +1,4 @@
-"""visualize.py and network_view.py: the filter grid, the feature maps, the saliency map, the command line."""
+"""visualize.py and view.py: the filter grid, the feature maps, the saliency map, the command line."""
 import os
 import types
 
@@ -12,10 +12,9 @@ import baseline_cv
 import batchnorm_cv
 import deeper_cv
 import handwriting
-import network_view
+from network import saved_model, view
 import visualize
 from conftest import REPO, run_script
-from plumbing.files import load_model, save_model
 
 SAMPLE = os.path.join(REPO, "sample_image.png")
 MODELS = {"baseline": baseline_cv.define_model, "batchnorm": batchnorm_cv.define_model,
@@ -28,8 +27,8 @@ def ensemble(models, tmp_path):
         member.name = f"member_{i}"
     inputs = keras.Input((28, 28, 1))
     path = tmp_path / "ensemble.h5"
-    save_model(keras.Model(inputs, keras.layers.Average()([m(inputs) for m in models])), path)
-    return load_model(path)
+    saved_model.save(keras.Model(inputs, keras.layers.Average()([m(inputs) for m in models])), path)
+    return saved_model.load(path)
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_filter_grid_has_a_tile_per_filter_showing_its_weights(figures):
     keras.utils.set_random_seed(0)
     model = baseline_cv.define_model()
     kernel = keras.ops.convert_to_numpy(model.layers[0].kernel)  # (3, 3, 1, 32)
-    kernels = network_view.filters(model)
+    kernels = view.filters(model)
     assert kernels.shape == (32, 3, 3)
     visualize.draw_filters("conv2d", kernels, "", "filters.png")
     image = figures["filters.png"].axes[0].images[0]
@@ -70,10 +69,10 @@ def test_feature_maps_are_those_of_the_model_cut_at_each_layer(name, sample, tmp
     if name == "ensemble":
         model = ensemble([baseline_cv.define_model(), deeper_cv.define_model()], tmp_path)
         net = model.get_layer("member_1")
-        maps = network_view.feature_maps(model, sample, member=1)
+        maps = view.feature_maps(model, sample, member=1)
     else:
         model = net = MODELS[name]()
-        maps = network_view.feature_maps(model, sample)
+        maps = view.feature_maps(model, sample)
     conv_and_pool = [layer for layer in net.layers if isinstance(layer, (keras.layers.Conv2D,
                                                                         keras.layers.MaxPooling2D))]
     assert list(maps) == [layer.name for layer in conv_and_pool]
@@ -91,23 +90,23 @@ def test_an_ensemble_of_one_model_twice_has_that_model_s_saliency(sample, tmp_pa
     copy = keras.models.clone_model(single)
     copy.set_weights(single.get_weights())
     twice = ensemble([single, copy], tmp_path)
-    assert len(network_view.members(twice)) == 2
+    assert len(view.members(twice)) == 2
     for method in ("smoothgrad", "gradcam"):
-        np.testing.assert_allclose(network_view.saliency(twice, sample, digit=3, method=method),
-                                   network_view.saliency(single, sample, digit=3, method=method), atol=1e-5)
+        np.testing.assert_allclose(view.saliency(twice, sample, digit=3, method=method),
+                                   view.saliency(single, sample, digit=3, method=method), atol=1e-5)
 
 
 def test_gradcam_maps_each_conv_position_to_the_pixels_it_looks_at():
     layers = deeper_cv.define_model().layers
-    assert network_view._input_grid(layers[:1]) == (1.0, 1.0)  # a valid 3x3 conv: position 0 is centred on pixel 1
+    assert view._input_grid(layers[:1]) == (1.0, 1.0)  # a valid 3x3 conv: position 0 is centred on pixel 1
     # conv 3x3, pool 2x2, conv 3x3, conv 3x3: position i of the last conv looks at pixels centred on 5.5 + 2 i
-    assert network_view._input_grid(layers[:4]) == (5.5, 2.0)
+    assert view._input_grid(layers[:4]) == (5.5, 2.0)
 
 
 def test_saliency_of_the_sample_seven_lies_on_its_ink(small_model, sample):
-    model = load_model(small_model)
+    model = saved_model.load(small_model)
     assert int(np.argmax(model.predict(sample[None], verbose=0))) == 7
-    saliency = network_view.saliency(model, sample)
+    saliency = view.saliency(model, sample)
     assert saliency.shape == (28, 28) and saliency.max() == pytest.approx(1.0) and saliency.min() >= 0
     ink = ndimage.binary_dilation(sample[:, :, 0] > 0)  # 316 of the 784 pixels
     assert saliency[ink].sum() > saliency[~ink].sum()
@@ -129,7 +128,7 @@ def test_script_reads_a_batch_normalization_model(tmp_path):
     """batchnorm_cv.py's model (its FusedBatchNormalization layers) loads and is drawn, signed maps and all."""
     keras.utils.set_random_seed(0)
     model = tmp_path / "batchnorm.h5"
-    save_model(batchnorm_cv.define_model(), model)
+    saved_model.save(batchnorm_cv.define_model(), model)
     result = run_script("visualize.py", "--model", model, "--out", tmp_path / "pictures")
     assert result.returncode == 0, result.stderr
     names = [os.path.basename(line) for line in result.stdout.splitlines()]
@@ -140,7 +139,7 @@ def test_script_reads_a_batch_normalization_model(tmp_path):
 def test_a_number_gets_one_row_per_digit(monkeypatch, figures, sample, tmp_path):
     keras.utils.set_random_seed(0)
     model = tmp_path / "baseline.h5"
-    save_model(baseline_cv.define_model(), model)
+    saved_model.save(baseline_cv.define_model(), model)
     digits = [sample[:, :, 0], np.roll(sample[:, :, 0], 2, axis=1)]
     monkeypatch.setattr(handwriting, "find_digits", lambda gray: [types.SimpleNamespace(image=d) for d in digits],
                         raising=False)
@@ -150,9 +149,9 @@ def test_a_number_gets_one_row_per_digit(monkeypatch, figures, sample, tmp_path)
     for ax, digit in zip(rows, digits):
         np.testing.assert_array_equal(ax.images[0].get_array(), digit)
     maps = next(fig for name, fig in figures.items() if name.startswith("feature_maps_1_")).axes
-    assert [ax.get_ylabel() for ax in maps[:2]] == [f"digit {i}: read as {visualize.np.argmax(p)}" for i, p in
-                                                    enumerate(load_model(model).predict(np.stack(digits)[..., None],
-                                                                                        verbose=0), start=1)]
+    probabilities, _ = saved_model.predict(saved_model.load(model), np.stack(digits)[..., None])
+    assert [ax.get_ylabel() for ax in maps[:2]] == [f"digit {i}: read as {np.argmax(p)}"
+                                                    for i, p in enumerate(probabilities, start=1)]
 
 
 @pytest.mark.parametrize("case, words", [
@@ -163,7 +162,7 @@ def test_a_number_gets_one_row_per_digit(monkeypatch, figures, sample, tmp_path)
 ])
 def test_a_user_s_mistake_is_one_line(case, words, tmp_path, capsys):
     model = tmp_path / "baseline.h5"
-    save_model(baseline_cv.define_model(), model)
+    saved_model.save(baseline_cv.define_model(), model)
     (tmp_path / "notes.png").write_text("not a picture")
     args = {"missing image": [str(tmp_path / "nothing.png"), "--model", str(model)],
             "not an image": [str(tmp_path / "notes.png"), "--model", str(model)],
@@ -189,12 +188,12 @@ def test_saliency_is_the_same_on_jax(sample, tmp_path):
         pytest.skip("jax is not installed")
     keras.utils.set_random_seed(0)
     model = tmp_path / "deeper.h5"
-    save_model(deeper_cv.define_model(), model)
-    code = ("import sys, numpy, handwriting, network_view; from plumbing.files import load_model; "
-            f"numpy.save(sys.argv[1], network_view.saliency(load_model({str(model)!r}), "
+    saved_model.save(deeper_cv.define_model(), model)
+    code = ("import sys, numpy, handwriting; from network import saved_model, view; "
+            f"numpy.save(sys.argv[1], view.saliency(saved_model.load({str(model)!r}), "
             f"handwriting.read_digit({SAMPLE!r}), digit=7))")
     result = subprocess.run([sys.executable, "-c", code, tmp_path / "jax.npy"], capture_output=True, text=True,
                             cwd=REPO, env=dict(os.environ, KERAS_BACKEND="jax"), timeout=300)
     assert result.returncode == 0, result.stderr
-    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), network_view.saliency(load_model(model), sample,
-                                                                                    digit=7), atol=1e-4)
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), view.saliency(saved_model.load(model), sample, digit=7),
+                               atol=1e-4)

@@ -25,12 +25,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from plumbing import files
 import handwriting
-import network_view
 import predict_web
 from bench.bench_web import number_photo_jpeg
 from conftest import REPO, assert_one_line_error, bomb_png, png_bytes, real_digit_files, run_script
+from network import saved_model
+from network import view as network_view
 
 SAMPLE = os.path.join(REPO, "sample_image.png")
 REAL_NUMBERS = os.path.join(REPO, "..", "shared", "real_numbers")
@@ -120,7 +120,7 @@ def assert_json_error(status, answer, expected_status, *words):
 
 @pytest.fixture(scope="module")
 def model(web_model):
-    return files.load_model(web_model)
+    return saved_model.load(web_model)
 
 
 def gray_of(image_bytes):
@@ -274,7 +274,7 @@ def test_explain_only_when_asked(server, model):
     [seen] = own_answer(model, png)[1]
     seen = seen.reshape(28, 28, 1)
     [view] = explained["explain"]
-    # the pixels behind the answer: network_view's saliency as the heat map's opacity
+    # the pixels behind the answer: network.view's saliency as the heat map's opacity
     heat = image_from_data_url(view["saliency"])
     assert heat.size == (28, 28) and heat.mode == "RGBA"
     np.testing.assert_allclose(np.asarray(heat)[:, :, 3] / 255, network_view.saliency(model, seen), atol=1 / 255)
@@ -611,7 +611,7 @@ SCRIBBLE = [[(0.3, 0.3), (0.7, 0.7), (0.35, 0.65), (0.65, 0.3), (0.4, 0.45), (0.
 
 @pytest.mark.parametrize("strokes", [SCRIBBLE, [[(0.5, 0.5)]]], ids=["scribble", "tap"])  # a tap: a dot
 def test_no_digit(page, server, web_model, strokes):
-    if strokes is SCRIBBLE and files.load_model(str(web_model)).output_shape[-1] == 10:
+    if strokes is SCRIBBLE and saved_model.load(str(web_model)).output_shape[-1] == 10:
         pytest.skip("a model without train_final.py --handwriting's judge of not a digit reads a scribble as "
                     "digits (docs/own_images.md); WEB_TEST_MODEL=final_model_handwriting.h5 tests it")
     draw_with_mouse(page, strokes)

@@ -40,6 +40,8 @@ import numpy as np
 from plumbing.cli import UserError
 
 CLUSTER_REQUIREMENTS = "requirements-cluster.txt"
+# The project's packages a fold may import (the CV scripts' models, harness.evaluate_fold and what it uses)
+PACKAGES = ("experiments", "handwriting", "network", "plumbing")
 
 
 def default_jobs(n_tasks, threads_per_task=1):
@@ -222,11 +224,12 @@ def dask_executor(jobs, cluster):
 
 
 def code_files():
-    """The project's code a fold task refers to: its top-level modules, and the plumbing package as a zip
+    """The project's code a fold task refers to: its top-level modules, and each package as a zip
     (Dask's upload_file puts a .zip on the workers' sys.path)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    package = shutil.make_archive(os.path.join(tempfile.mkdtemp(), "plumbing"), "zip", here, "plumbing")
-    return sorted(glob.glob(os.path.join(here, "*.py"))) + [package]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folder = tempfile.mkdtemp()
+    packages = [shutil.make_archive(os.path.join(folder, name), "zip", here, name) for name in PACKAGES]
+    return sorted(glob.glob(os.path.join(here, "*.py"))) + packages
 
 
 def share_arrays(executor, tasks):

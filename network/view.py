@@ -1,13 +1,13 @@
 """What a trained MNIST model sees: its first convolutional layer's filters, the feature maps of its
 convolutional and pooling layers for one image, and the pixels its answer rests on (a saliency map).
 
-    import handwriting, network_view
-    from plumbing.files import load_model
-    model = load_model("final_model.h5")
+    import handwriting
+    from network import saved_model, view
+    model = saved_model.load("final_model.h5")
     image = handwriting.read_digit("sample_image.png")   # (28, 28, 1) float32 in [0, 1]
-    network_view.filters(model)                # (32, 3, 3): the first conv layer's 3x3 kernels
-    network_view.feature_maps(model, image)    # {layer name: (height, width, channels)}, input to output
-    network_view.saliency(model, image)        # (28, 28) in [0, 1]: how much each pixel counts for the answer
+    view.filters(model)                # (32, 3, 3): the first conv layer's 3x3 kernels
+    view.feature_maps(model, image)    # {layer name: (height, width, channels)}, input to output
+    view.saliency(model, image)        # (28, 28) in [0, 1]: how much each pixel counts for the answer
 
 Each function returns NumPy arrays: visualize.py draws them, predict_web.py sends them to the page.
 
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from scipy import ndimage
 
-from extensions import digit_probabilities, members  # (members: of this module's API, as ever)
+from network.saved_model import digit_probabilities, members
 from plumbing.cli import UserError
 
 CONV_AND_POOL = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)

@@ -1,7 +1,6 @@
 """The tutorial's Extensions that change the model or its training images: pixel scaling (--scaling),
-augmentation (--augment), flags drawn on training 1s (--flag-ones) and the mean of several models
-with a judge of "not a digit" (train_final.py --handwriting); and the fused batch normalization that
-trains batchnorm_cv.py's model faster (same learning)."""
+augmentation (--augment) and flags drawn on training 1s (--flag-ones). (train_final.py --handwriting's
+mean of several models with a judge of "not a digit" is network.saved_model.average.)"""
 import keras
 import numpy as np
 from PIL import Image, ImageDraw
@@ -113,67 +112,3 @@ def with_flags(images, labels, seed, share=FLAG_SHARE):
     for i in chosen:
         images[i, :, :, 0] = add_flag(images[i, :, :, 0], rng, base=rng.random() < FLAG_BASE_SHARE)
     return images, len(chosen)
-
-
-# The --handwriting model's layer that judges whether an image is a digit at all (train_final.py): its
-# P(not a digit) is the model's 11th output, after the ten digits' probabilities.
-NOT_A_DIGIT = "not_a_digit"
-
-
-def average(models, not_a_digit=None):
-    """One model whose output is the mean of the given models' outputs (they keep their own layers and
-    weights, renamed member_0, member_1, ...: Keras needs unique names), saved and loaded like any model.
-    With `not_a_digit` (a model with one sigmoid output), an 11th output: its probability."""
-    for i, member in enumerate(models):
-        member.name = f"member_{i}"
-    inputs = keras.Input((28, 28, 1))
-    mean = keras.layers.Average()([member(inputs) for member in models])
-    if not_a_digit is None:
-        return keras.Model(inputs, mean)
-    not_a_digit.name = NOT_A_DIGIT
-    return keras.Model(inputs, keras.layers.Concatenate()([mean, not_a_digit(inputs)]))
-
-
-def members(model):
-    """The models whose answers an ensemble averages, in order ([model] for a single model)."""
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != NOT_A_DIGIT]
-    return inner or [model]
-
-
-def digit_probabilities(outputs):
-    """The ten digits' probabilities in a model's outputs (n, 10 or 11): without the 11th, P(not a digit)."""
-    return outputs[..., :10]
-
-
-def not_a_digit_probability(outputs):
-    """The 11th output, P(not a digit), of a model that has one (n,); None for a model that has not."""
-    return outputs[..., 10] if outputs.shape[-1] > 10 else None
-
-
-# Registered under "harness", where it was first defined: saved models name it so.
-@keras.saving.register_keras_serializable(package="harness")
-class FusedBatchNormalization(keras.layers.BatchNormalization):
-    """keras.layers.BatchNormalization, trained with TensorFlow's fused kernel (one op instead of
-    Keras 3's several; batchnorm_cv.py's epochs 1.1x faster with 2 threads, 1.2x with 1: docs/speed.md).
-
-    Same layer, same learning: it normalizes with the batch's mean and biased
-    variance and updates the moving statistics exactly as Keras does. (The
-    fused kernel returns the variance with Bessel's correction, n/(n-1), which
-    is undone here.) Inference, other backends and other layouts use Keras's own ops.
-    """
-
-    def call(self, inputs, training=None, mask=None):
-        rank = len(inputs.shape)
-        if (not (training and self.trainable) or keras.backend.backend() != "tensorflow" or mask is not None
-                or rank not in (2, 4) or self.axis not in (-1, rank - 1) or self.renorm):
-            return super().call(inputs, training=training, mask=mask)
-        import tensorflow as tf
-
-        x = inputs if rank == 4 else tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]])  # NHWC, as the kernel wants
-        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(x, self.gamma, self.beta, epsilon=self.epsilon,
-                                                             is_training=True)
-        n = tf.cast(tf.size(x) // x.shape[-1], variance.dtype)
-        variance = variance * (n - 1) / n
-        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
-        return tf.reshape(y, tf.shape(inputs))

@@ -2,21 +2,20 @@
 
 An Experiment (a stage script, its --variant, and the settings it trains
 with) gives its results folder name, its scores.json configuration, its
-model builder, its fold tasks and its command line. The CV scripts
-(cv_main), study.py, compare.py, bench.scaling and --resume all use it.
+plots' title and its command line; each setting's flag, default, help and
+rule are described here once (FLAGS, RULES, the dataclass's defaults). The
+CV scripts (harness.cv_main), study.py, compare.py, train_final.py,
+bench.scaling and --resume all use it; harness.py runs it.
 """
 import dataclasses
-import functools
-import importlib
 import math
 import os
 import sys
 
-import harness
-import workers
-from extensions import AUGMENT_ROTATION, AUGMENT_TRANSLATION, AUGMENT_ZOOM, SCALINGS
-from plumbing import cli, files
-from plumbing.scores import ScoresFile
+from experiments import workers
+from experiments.extensions import AUGMENT_ROTATION, AUGMENT_TRANSLATION, AUGMENT_ZOOM, SCALINGS
+from network import saved_model
+from plumbing import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,12 +54,6 @@ class Experiment:
         """The settings as scores.json records them; --resume continues only a run with the same."""
         return dataclasses.asdict(self)
 
-    def define_model(self):
-        """The script's define_model (or its --variant's) with the learning rate: picklable, for workers."""
-        module = importlib.import_module(self.script[:-3])
-        define_model = module.VARIANTS[self.variant] if self.variant else module.define_model
-        return functools.partial(define_model, self.learning_rate)
-
     def argv(self):
         """The script's flags for the settings off their defaults."""
         flags = []
@@ -75,10 +68,6 @@ class Experiment:
     def command(self):
         return " ".join(["python", self.script, *self.argv()])
 
-    def fold_tasks(self, dataX, dataY, folds, todo):
-        """(fold, harness.evaluate_fold's arguments) for each fold in `todo`."""
-        return harness.fold_tasks(self.define_model(), dataX, dataY, folds, todo, self.seed, epochs=self.epochs,
-                                  batch_size=self.batch_size, scaling=self.scaling, augment=self.augment)
 
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Experiment) if f.name != "script"}
@@ -181,18 +170,13 @@ def final_model_file(args, default="final_model.h5"):
     tutorial's model. Refused, before training, if that file holds a model saved with other settings."""
     settings = {name: getattr(args, name) for name in DEFAULTS if hasattr(args, name)}
     path = args.model or final_model_path(settings, default)
-    saved = files.saved_settings(path)
+    saved = saved_model.saved_settings(path)
     if saved is not None and saved != settings:
         diff = ", ".join(f"{k.replace('_', '-')} {saved.get(k)}" for k in sorted(set(saved) | set(settings))
                          if saved.get(k) != settings.get(k))
         raise cli.UserError(f"{path}: holds a model trained with other settings ({diff}); "
                             "name another file with --model PATH, or delete it to replace it")
     return path, settings
-
-
-def fold_runner(executor):
-    """How the fold tasks run: in turn here, or on the executor's workers."""
-    return harness.in_turn if executor is None else functools.partial(workers.run_folds, executor)
 
 
 # ---------------------------------------------------------------- the CV scripts' command line
@@ -215,44 +199,6 @@ def cv_parser(script, description, variants=None, threads_per_fold=1):
                         help="continue an interrupted run from its scores.json (same configuration only)")
     cli.add_parallel_args(parser, default_jobs=workers.default_jobs(5, threads_per_fold))
     return parser
-
-
-def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
-    """Everything a CV stage script does: parse its flags (cv_parser), then the tutorial's
-    run_test_harness on the script's define_model (or its --variant's), writing scores.json
-    after every fold and the plots at the end."""
-    parser = cv_parser(script, description, variants, threads_per_fold)
-    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    args = parser.parse_args(argv)
-    check_args(parser, args)
-    cli.headless(args.show)
-    experiment = from_args(args, script)
-    jobs = args.jobs or workers.default_jobs(args.folds, threads_per_fold)
-    if args.reuse_model and (jobs > 1 or args.cluster):
-        if args.jobs or args.cluster:
-            print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
-                  "in this process", file=sys.stderr)
-        jobs, args.cluster = 1, None
-    out = args.out or os.path.join("results", experiment.name)
-    record = ScoresFile(os.path.join(out, "scores.json"), experiment.config(), args.data, resume=args.resume)
-    remaining = args.folds - (record.folds_kept() if args.resume else 0)
-    again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])
-
-    def run_test_harness():
-        try:
-            # no more workers than folds to run (each then gets a bigger share of the cores)
-            with workers.make_executor(max(1, min(jobs, remaining)), args.cluster) as executor:
-                harness.run_test_harness(experiment.define_model(), out, args.data, args.limit, args.folds, args.show,
-                                         folds_run=workers.describe_executor(executor),
-                                         title=experiment.title(),
-                                         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                                         reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,
-                                         record=record, run_folds=fold_runner(executor))
-        except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
-            stopped(script, stop, f"{record.folds_kept()} of {args.folds} folds kept in {record.path}",
-                    f"continue with: {again} --resume")
-
-    cli.run(run_test_harness, script)
 
 
 def stopped(prog, stop, kept, then):
