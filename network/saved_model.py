@@ -51,6 +51,8 @@ def load(path, outputs=(DIGITS, DIGITS + 1)):
 
     `outputs`: the widths of output it may have: the ten digits' probabilities, and after them P(not a
     digit) in a train_final.py --handwriting model (its judge of not a digit alone: outputs=(1,))."""
+    import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
+
     import keras
 
     from network import layers  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
