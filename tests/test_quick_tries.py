@@ -71,7 +71,7 @@ def test_runs_that_cannot_mean_anything_are_refused(mnist, tmp_path, flags, word
 
 
 def test_the_study_refuses_folds_without_every_digit_too(mnist, tmp_path):
-    result = run_script("study.py", "--data", mnist, "--limit", 12, "--folds", 10, "--results", tmp_path / "r")
+    result = run_script("study.py", "--data", mnist, "--limit", 12, "--folds", 10, "--out", tmp_path / "r")
     assert_one_line_error(result, "--limit 12 is too few images for --folds 10", "least that works here is --limit")
     assert not (tmp_path / "r").exists()
 

@@ -18,7 +18,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(REPO, "tutorial.ipynb")
 MODEL_SCRIPTS = ["baseline_cv.py", "batchnorm_cv.py", "deeper_cv.py", "depth_cv.py"]
 SHOWN = {"define_model", "VARIANTS"}  # the top-level definitions a model cell shows
-NOT_NEEDED = {"experiment"}           # imports of the script's command line, not of its model
 TAG = "model:"
 
 
@@ -38,9 +37,7 @@ def model_cell(script):
     imports, definitions = [], []
     for node in ast.parse(source).body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            if not NOT_NEEDED & set(modules):
-                imports.append(with_comments(lines, node))
+            imports.append(with_comments(lines, node))
         elif isinstance(node, ast.FunctionDef) and node.name in SHOWN:
             definitions.append(with_comments(lines, node))
         elif isinstance(node, ast.Assign) and {getattr(t, "id", None) for t in node.targets} & SHOWN:
