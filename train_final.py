@@ -42,18 +42,12 @@ NOT_A_DIGIT = dict(augment=True, seed=1, not_a_digit=True)
 NOT_A_DIGIT_EPOCH_SHARE = 2 / 3
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """What one trained model depends on: its flags (a member is reused only with the same)."""
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    scaling: str
-    augment: bool
-    seed: int
-    flag_ones: bool
-    data: str | None
-    limit: int | None
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(experiment.Training):
+    """What one trained model depends on: the training settings a cross-validation has too, and these (a
+    member is reused only with the same)."""
+    flag_ones: bool = False
+    data: str | None = None
     not_a_digit: bool = False
 
 
@@ -129,7 +123,7 @@ class Members:
     def kept(self, i, settings):
         try:  # (settings saved before a field was added have its default)
             return Settings(**saved_model.saved_settings(self.path(i))) == settings
-        except TypeError:  # none saved, or not ours
+        except (TypeError, ValueError):  # none saved, or not ours
             return False
 
     def save(self, i, model, settings):

@@ -18,24 +18,30 @@ from network import saved_model
 from plumbing import cli
 
 
-@dataclasses.dataclass(frozen=True)
-class Experiment:
-    script: str                  # the stage script whose define_model is trained, e.g. "baseline_cv.py"
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Training:
+    """How a model is trained, the tutorial's way by default: each fold of an Experiment, and train_final.py's
+    model (its Settings add its own). Each setting's flag is FLAGS' or plumbing.cli.FLAGS', its rule RULES'."""
     epochs: int = 10
     batch_size: int = 32
-    folds: int = 5
     seed: int = 1
     limit: int | None = None     # the first N training images only
-    reuse_model: bool = False    # the original tutorial's one model trained across all folds
     scaling: str = "normalize"
     learning_rate: float = 0.01
-    variant: str | None = None   # depth_cv.py's --variant
     augment: bool = False
 
     def __post_init__(self):
         problems = settings_problems(dataclasses.asdict(self))
         if problems:
             raise ValueError("; ".join(problems))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Experiment(Training):
+    script: str = dataclasses.field(kw_only=False)  # the stage script whose define_model is trained
+    folds: int = 5
+    reuse_model: bool = False    # the original tutorial's one model trained across all folds
+    variant: str | None = None   # depth_cv.py's --variant
 
     @property
     def name(self):

@@ -67,7 +67,7 @@ def with_extensions(model, scaling, augment, train_images):
 
 # --flag-ones: a 1 written with a flag at its top (and a base), as taught in much of Europe, is read as 7
 # by models trained on MNIST's mostly single-stroke 1s (docs/own_images.md, "A 1 with a flag"). Half of
-# the training 1s get one; a third of those a base too; measured by python -m bench.flag_ones measure.
+# the training 1s get one; a third of those a base too; measured by python -m bench.flag_ones.
 FLAG_SHARE = 0.5
 FLAG_BASE_SHARE = 1 / 3
 FLAG_LENGTH = (0.25, 0.45)  # of the digit's height

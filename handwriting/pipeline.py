@@ -78,8 +78,8 @@ class Params:
     # Images under this long side are drawings or crops of one digit, never searched for a sheet (set by eye:
     # the web page's 280-pixel pad is searched, MNIST's 28 is not).
     min_photo_size: int = 200
-    # Sizes the sheet is searched at: its outline needs no more (searched at the 300-pixel work size before
-    # commit a6cc8e4 made it 128, for speed; set by eye).
+    # Sizes the sheet is searched at: its outline needs no more (it was searched at the 300-pixel work size
+    # until 128 was chosen, for speed; set by eye).
     sheet_search_size: tuple = (64, 128)
     # Gaussian sigma (search pixels) before Otsu's threshold, so paper grain does not break the sheet up; set by eye.
     sheet_smoothing: float = 1
@@ -123,7 +123,7 @@ class Params:
     ruled_ink: float = 0.25
     ruled_opening: int = 2
     # skimage's probabilistic Hough transform: votes, and the gap (a share of the long side) a line may jump
-    # (1/30 until commit a6cc8e4 joined ruled lines across wider gaps); both set by eye on the sheet set.
+    # (1/30 until ruled lines were joined across wider gaps); both set by eye on the sheet set.
     hough_threshold: int = 10
     ruled_gap: Fraction = Fraction(1, 15)
     # At least this many parallel lines (within ruled_angle degrees) are ruling, not a digit's strokes; set by eye.
@@ -164,7 +164,7 @@ class Params:
                          ruled_line_length=0.6, grain_blur=Fraction(0), above_grain=(0, 0), near_main_stroke=False)
     # A photo with no sheet found (a close-up that is all paper): its light falls off across it (the tests'
     # uneven light); pencil grain is averaged over under a pixel of 28x28 (1/450, not 1/300, so a pen's 7
-    # stays as sharp: commit 4a01689; the pencil rows of docs/own_images.md measure the change).
+    # stays as sharp; the pencil rows of docs/own_images.md measure the change).
     photo: Kind = Kind("photo", flatten_falloff=True, shade_window=Fraction(1, 3), shade_below_paper=True,
                        ruled_line_length=0.6, grain_blur=Fraction(1, 450), above_grain=(0, 0), near_main_stroke=False)
     # A sheet found on a desk: the digit is a fraction of it, so a narrower opening still spares its strokes

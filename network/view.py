@@ -13,9 +13,9 @@ Each function returns NumPy arrays: visualize.py draws them, predict_web.py send
 
 The models are those the project trains: a keras.Sequential (baseline_cv.py, batchnorm_cv.py, deeper_cv.py,
 train_final.py, with or without the layers --scaling and --augment put in front of it), or an ensemble, a
-keras.Model averaging member models (bench/flag_ones.py ensemble). An ensemble's filters and feature maps are
-those of one member (`member`, default 0: members(model) lists them); its saliency is the mean over the
-members, as its answer is the mean of theirs.
+keras.Model averaging member models (train_final.py --handwriting: saved_model.average). An ensemble's
+filters and feature maps are those of one member (`member`, default 0: saved_model.members(model) lists
+them); its saliency is the mean over the members, as its answer is the mean of theirs.
 
 The saliency is SmoothGrad (Smilkov et al., 2017): the gradient of the answer's score (the last layer's
 input to its softmax, the logit) with respect to the 28x28 pixels, averaged over copies of the image with

@@ -63,12 +63,14 @@ def resume_folds(scores_path, config):
         raise UserError(f"{scores_path}: nothing to resume (no earlier run there)")
     except (OSError, ValueError) as e:
         raise UserError(f"{scores_path}: cannot resume from it ({e})")
-    earlier = {"augment": False, **saved.get("config", {})}  # runs from before --augment existed
+    earlier = saved.get("config", {}) if isinstance(saved, dict) else {}
     if earlier != config:
         diff = sorted(k for k in set(config) | set(earlier) if config.get(k) != earlier.get(k))
         raise UserError(f"{scores_path}: cannot resume, the earlier run used other settings ({', '.join(diff)})")
-    folds = saved.get("folds", range(len(saved["scores"])))  # files from before --jobs: a prefix of the folds
-    return dict(zip(folds, zip(saved["scores"], saved["histories"]))), saved.get("split")
+    try:
+        return dict(zip(saved["folds"], zip(saved["scores"], saved["histories"]))), saved["split"]
+    except (KeyError, TypeError):
+        raise UserError(f"{scores_path}: cannot resume from it (not a scores.json as the CV scripts write it)")
 
 
 class ScoresFile:
@@ -115,7 +117,7 @@ class ScoresFile:
                 saved = json.load(f)
         except (OSError, ValueError):
             return
-        earlier = {"augment": False, **saved.get("config", {})}
+        earlier = saved.get("config", {}) if isinstance(saved, dict) else {}
         if saved.get("complete") and earlier != self.config:
             diff = ", ".join(f"{k.replace('_', '-')} {earlier.get(k)}" for k in sorted(set(earlier) | set(self.config))
                              if earlier.get(k) != self.config.get(k))

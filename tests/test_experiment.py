@@ -76,7 +76,7 @@ def test_each_study_experiment_is_its_scripts_command_line(e):
 def test_argv_lists_only_settings_off_their_defaults():
     assert experiment.Experiment("baseline_cv.py").argv() == []
     assert experiment.Experiment("depth_cv.py", variant="dense", learning_rate=0.0001, augment=True).argv() == \
-        ["--learning-rate", "0.0001", "--variant", "dense", "--augment"]
+        ["--learning-rate", "0.0001", "--augment", "--variant", "dense"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -50,8 +50,8 @@ def test_interrupted_model_save_keeps_the_old_model_loadable(tmp_path, monkeypat
 
 def test_resume_refuses_other_settings(tmp_path):
     config = {"script": "baseline_cv.py", "epochs": 10, "folds": 5, "reuse_model": False, "augment": False}
-    files.write_json({"config": config, "scores": [0.9], "histories": [{}], "split": "ab12"},
-                       tmp_path / "scores.json")
+    files.write_json({"config": config, "scores": [0.9], "folds": [0], "histories": [{}], "split": "ab12"},
+                     tmp_path / "scores.json")
     assert resume_folds(str(tmp_path / "scores.json"), config) == ({0: (0.9, {})}, "ab12")
     # folds finished out of order by parallel workers are kept by number
     files.write_json({"config": config, "scores": [0.9, 0.8], "folds": [1, 3], "histories": [{}, {"a": 1}],
@@ -63,10 +63,14 @@ def test_resume_refuses_other_settings(tmp_path):
         resume_folds(str(tmp_path / "scores.json"), dict(config, augment=True))
     with pytest.raises(UserError, match="nothing to resume"):
         resume_folds(str(tmp_path / "missing.json"), config)
-    # a run from before --augment existed resumes as a run without it
-    old = {k: v for k, v in config.items() if k != "augment"}
-    files.write_json({"config": old, "scores": [0.9], "histories": [{}], "split": "ab12"}, tmp_path / "scores.json")
-    assert resume_folds(str(tmp_path / "scores.json"), config)[0] == {0: (0.9, {})}
+    # a file of other settings, or not a scores.json the scripts write: one line
+    files.write_json({"config": {k: v for k, v in config.items() if k != "augment"}, "scores": [0.9]},
+                     tmp_path / "scores.json")
+    with pytest.raises(UserError, match="other settings.*augment"):
+        resume_folds(str(tmp_path / "scores.json"), config)
+    files.write_json({"config": config, "scores": [0.9]}, tmp_path / "scores.json")
+    with pytest.raises(UserError, match="not a scores.json"):
+        resume_folds(str(tmp_path / "scores.json"), config)
 
 
 

@@ -22,7 +22,7 @@ MODELS = {"baseline": baseline_cv.define_model, "batchnorm": batchnorm_cv.define
 
 
 def ensemble(models, tmp_path):
-    """The models averaged into one, as bench/flag_ones.py ensemble saves them, then loaded back from H5."""
+    """The models averaged into one, as an ensemble is saved, then loaded back from H5."""
     for i, member in enumerate(models):
         member.name = f"member_{i}"
     inputs = keras.Input((28, 28, 1))
