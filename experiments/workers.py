@@ -113,8 +113,10 @@ def run_fold(fold_function, key, kwargs, destination=None):
 def own_python_random(seed):
     """Keras draws each layer's default weight seed from Python's global `random`, which a Dask
     worker's own threads also draw from: the weights would then depend on timing. Give Keras a
-    generator of its own for the fold, seeded as keras.utils.set_random_seed(seed) seeds the global one."""
-    from keras.src.random import seed_generator  # where Keras keeps its reference to `random`
+    generator of its own for the fold, seeded as keras.utils.set_random_seed(seed) seeds the global one.
+    (Keras has no public way to give it one: keras.src.random.seed_generator is where it keeps its
+    reference to `random`, so this reaches in there.)"""
+    from keras.src.random import seed_generator
     shared = seed_generator.python_random
     seed_generator.python_random = random.Random(seed)
     try:
@@ -137,7 +139,7 @@ def describe_executor(executor):
         from dask.distributed import get_client
         client = get_client()
         return f"on the Dask cluster at {client.scheduler.address} ({len(client.scheduler_info()['workers'])} workers)"
-    return f"in {executor._max_workers} worker processes"
+    return f"in {executor.jobs} worker processes"
 
 
 @contextlib.contextmanager
@@ -163,6 +165,7 @@ def make_executor(jobs, cluster=None):
     pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=start_worker,
                                                   initargs=(threads, epochs))
     pool.epochs = epochs  # where the workers report their epochs (run_folds reads it)
+    pool.jobs = jobs  # how many (describe_executor says it; the pool keeps it only in a private attribute)
     try:
         yield pool
     finally:
@@ -172,7 +175,8 @@ def make_executor(jobs, cluster=None):
 def stop_workers(pool):
     """Cancel what has not started and end the worker processes now: a running fold cannot be
     interrupted from outside, and waiting for it would keep Ctrl-C waiting for minutes.
-    (concurrent.futures gets a public call for this, terminate_workers(), only in Python 3.14.)"""
+    (concurrent.futures gets a public call for this, terminate_workers(), only in Python 3.14: until then
+    the pool's processes are its private _processes.)"""
     processes = list((pool._processes or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -217,7 +221,7 @@ def dask_executor(jobs, cluster):
     try:
         yield executor
     finally:
-        client.cancel(list(client.futures.values()))
+        executor.shutdown(wait=False)  # cancels the folds not finished
         client.close()
         if local:
             local.close()
