@@ -1,4 +1,4 @@
-"""experiment.py: one description of an experiment, and every script's main(argv) called from Python."""
+"""experiments/experiment.py: one description of an experiment, and every script's main(argv) called from Python."""
 import argparse
 import importlib
 import sys

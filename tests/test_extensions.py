@@ -1,4 +1,5 @@
-"""extensions.py: pixel scaling from the training split, augmentation in training only, fused batch norm."""
+"""experiments/extensions.py and network/layers.py: pixel scaling from the training split, augmentation in
+training only, fused batch norm."""
 
 import keras
 import numpy as np

@@ -1,4 +1,4 @@
-"""workers.py through --jobs and --cluster, run as a user runs them: folds in worker processes or on a
+"""experiments/workers.py through --jobs and --cluster, run as a user runs them: folds in worker processes or on a
 Dask cluster give the same lines and scores as folds in turn, and survive Ctrl-C and a dead worker."""
 import os
 import signal
