@@ -62,27 +62,43 @@ def parse_args(argv=None):
     return args
 
 
+def queue_folds(chosen, dataX, dataY, folds, out, data):
+    """Each experiment's record (its scores.json, with the folds an earlier run with the same settings
+    finished) and the fold tasks left, longest first: the last round of the queue is then short."""
+    records, finished, tasks = {}, {}, []
+    for e in chosen:
+        records[e.name] = ScoresFile(os.path.join(out, e.name, "scores.json"), e.config(), data,
+                                     resume="lenient", say=lambda line: print(f"study.py: {line}", file=sys.stderr))
+        finished[e.name] = records[e.name].start(folds)
+        todo = [fold for fold in range(len(folds)) if fold not in finished[e.name]]
+        tasks += [(fold_cost(e), (e.name, fold), task)
+                  for fold, task in harness.experiment_folds(e, dataX, dataY, folds, todo)]
+    tasks.sort(key=lambda t: -t[0])
+    return records, finished, [(key, task) for _, key, task in tasks]
+
+
+def train_folds(tasks, jobs, cluster, on_fold, on_epoch):
+    """Train the fold tasks on `jobs` workers (or the cluster); on_fold(key, accuracy, history) as each ends."""
+    with workers.make_executor(jobs, cluster) as executor:
+        if tasks:  # what it trains on, before the first epoch
+            print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr, flush=True)
+        for key, accuracy, history in harness.fold_runner(executor)(harness.evaluate_fold, tasks, on_epoch):
+            on_fold(key, accuracy, history)
+
+
 def main(argv=None):
     args = parse_args(argv)
     cli.headless()
     chosen = [dataclasses.replace(e, epochs=args.epochs, folds=args.folds, seed=args.seed, limit=args.limit)
               for e in GRID if not args.only or e.name in args.only]
+    by_name = {e.name: e for e in chosen}
 
     def study():
         dataX, dataY, _, _ = harness.load_dataset(args.data, args.limit)
         harness.check_folds(dataY.argmax(axis=1), args.folds, args.seed, args.data, args.limit)
         dataX = harness.scale_pixels(dataX)
         folds = harness.kfold_splits(len(dataX), args.folds, args.seed)
-        records, finished, tasks = {}, {}, []
-        by_name = {e.name: e for e in chosen}
-        for e in chosen:
-            records[e.name] = ScoresFile(os.path.join(args.out, e.name, "scores.json"), e.config(), args.data,
-                                         resume="lenient", say=lambda line: print(f"study.py: {line}", file=sys.stderr))
-            finished[e.name] = records[e.name].start(folds)
-            todo = [fold for fold in range(args.folds) if fold not in finished[e.name]]
-            tasks += [(fold_cost(e), (e.name, fold), task)
-                      for fold, task in harness.experiment_folds(e, dataX, dataY, folds, todo)]
-        tasks.sort(key=lambda t: -t[0])  # longest first: the last round of the queue is then short
+        records, finished, tasks = queue_folds(chosen, dataX, dataY, folds, args.out, args.data)
         skipped = sum(len(f) for f in finished.values())
         print(f"study: {len(chosen)} experiments, {len(tasks)} folds to train"
               + (f" ({skipped} already done)" if skipped else ""), file=sys.stderr, flush=True)
@@ -92,28 +108,25 @@ def main(argv=None):
             progress.label = f"{key[0]} fold {key[1] + 1}/{args.folds} "
             progress.on_epoch_end(epoch, logs)
 
-        jobs = max(1, min(args.jobs or workers.default_jobs(len(tasks)), len(tasks)))
+        def on_fold(key, accuracy, history):
+            name, fold = key
+            finished[name][fold] = (accuracy, history)
+            records[name].save(finished[name])
+            if len(finished[name]) == args.folds:
+                summarize(by_name[name], finished[name], args.out, len(dataX))
+
         try:
-            with workers.make_executor(jobs, args.cluster) as executor:
-                if tasks:  # what it trains on, before the first epoch
-                    print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr,
-                          flush=True)
-                run_folds = harness.fold_runner(executor)
-                for (name, fold), accuracy, history in run_folds(harness.evaluate_fold,
-                                                                 [(key, task) for _, key, task in tasks], on_epoch):
-                    finished[name][fold] = (accuracy, history)
-                    records[name].save(finished[name])
-                    if len(finished[name]) == args.folds:
-                        summarize(by_name[name], finished[name], args.out, len(dataX))
+            train_folds(tasks, max(1, min(args.jobs or workers.default_jobs(len(tasks)), len(tasks))), args.cluster,
+                        on_fold, on_epoch)
         except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
             experiment.stopped("study.py", stop, f"{sum(len(f) for f in finished.values())} folds kept in their "
                                "scores.json", "run the same command again to continue")
-        trained = {key[0] for _, key, _ in tasks}
+        trained = {name for (name, _), _ in tasks}
         for e in chosen:
             if e.name not in trained:  # finished on an earlier run
                 summarize(e, finished[e.name], args.out, len(dataX))
         compare.compare_results([os.path.join(args.out, e.name) for e in chosen]
-                     + ["--out", os.path.join(args.out, "compare")])
+                                + ["--out", os.path.join(args.out, "compare")])
 
     cli.run(study, "study.py")
 

@@ -56,3 +56,17 @@ def test_the_study_on_paper_is_a_longest_first_schedule():
     overhead = {"task_round_trip_s": 0.5, "cluster_start_s": 7.0, "data_to_every_worker_s": 1.0}
     assert scaling.study_on_paper(fold, overhead, 64) == pytest.approx(max(durations) + 0.5 + 8.0)
 
+
+
+def test_the_study_titles_its_plots_as_the_cv_scripts_do(tmp_path, monkeypatch, capsys):
+    """study.py ends each experiment with harness.summarize, titled as harness.run_test_harness titles it."""
+    import harness
+    import study
+    titles = []
+    monkeypatch.setattr(harness.files, "save_figure", lambda fig, path, show=False: titles.append(fig.get_suptitle()))
+    history = {"loss": [0.5, 0.3], "val_loss": [0.4, 0.35], "accuracy": [0.9, 0.95], "val_accuracy": [0.91, 0.93]}
+    e = study.GRID[3]  # baseline_cv.py --scaling center
+    study.summarize(e, {1: (0.93, history), 0: (0.92, history)}, str(tmp_path), 3000)
+    expected = "baseline_cv-center: 5 folds x 10 epochs, batch 32, SGD lr 0.01, seed 1, 3,000 images"
+    assert titles == [expected, expected]
+    assert capsys.readouterr().out == "baseline_cv-center: Accuracy: mean=92.500 std=0.500, n=2\n"
