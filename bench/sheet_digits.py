@@ -179,51 +179,66 @@ def sheet_photo(digit, rng, long_side=800, style=None):
 def photograph(sheet, box, rng, long_side=800):
     """A photo (PIL RGB image) of a sheet (make_sheet's) whose writing is in box (left, top, width, height):
     a close-up or the sheet in perspective on a desk, under uneven light; and where it was taken."""
-    left, top, dw, dh = box
     portrait = rng.random() < 0.5
     w, h = (long_side * 3 // 4, long_side) if portrait else (long_side, long_side * 3 // 4)
     sh, sw = sheet.shape[:2]
-    close_up = rng.random() < 0.15 and dw + 100 < min(sw, sh * w / h)  # a close-up holds all the writing
+    close_up = rng.random() < 0.15 and box[2] + 100 < min(sw, sh * w / h)  # a close-up holds all the writing
     cluttered = rng.random() < 0.4
+    if close_up:
+        rgb, where = close_up_of(sheet, box, rng, (w, h)), "close-up of the sheet"
+    else:
+        rgb, where = sheet_on_a_desk(sheet, rng, (w, h), cluttered), "sheet on a " + ("cluttered desk" if cluttered
+                                                                                      else "desk")
+    rgb = under_uneven_light(rgb, rng)
+    img = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
+    return img, where
+
+
+def close_up_of(sheet, box, rng, size):
+    """The sheet filling the frame (w, h): a crop of it holding the writing, a little rotated; RGB in [0, 1]."""
+    (left, top, dw, dh), (w, h), (sh, sw) = box, size, sheet.shape[:2]
+    photo = Image.fromarray((sheet * 255).astype(np.uint8)).rotate(
+        rng.uniform(-5, 5), Image.BICUBIC, expand=False, fillcolor=tuple(int(c) for c in sheet[sh // 2, 5] * 255))
+    crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75)),
+                         -(-(dw + 101) * h // w)))  # wide enough for a long number
+    crop_w = min(sw, int(crop_h * w / h))
+    margin = 50  # the digit stays in the frame, whatever the small rotation did to it
+    x0 = int(rng.uniform(max(0, left + dw + margin - crop_w), max(0, min(left - margin, sw - crop_w)) + 1))
+    y0 = int(rng.uniform(max(0, top + dh + margin - crop_h), max(0, min(top - margin, sh - crop_h)) + 1))
+    photo = photo.crop((x0, y0, x0 + crop_w, y0 + crop_h)).resize((w, h), Image.BILINEAR)
+    return np.asarray(photo, np.float64) / 255
+
+
+def sheet_on_a_desk(sheet, rng, size, cluttered):
+    """The sheet in perspective on a desk, covering 25% to 70% of the frame (w, h); RGB in [0, 1]."""
+    (w, h), (sh, sw) = size, sheet.shape[:2]
     sheet_img = Image.fromarray((sheet * 255).astype(np.uint8))
-    if close_up:  # the sheet fills the frame: a crop of it, a little rotated
-        photo = sheet_img.rotate(rng.uniform(-5, 5), Image.BICUBIC, expand=False, fillcolor=tuple(
-            int(c) for c in sheet[sh // 2, 5] * 255))
-        crop_h = min(sh, max(int(dh * 1.6) + 100, int(sh * rng.uniform(0.45, 0.75)),
-                             -(-(dw + 101) * h // w)))  # wide enough for a long number
-        crop_w = min(sw, int(crop_h * w / h))
-        margin = 50  # the digit stays in the frame, whatever the small rotation did to it
-        x0 = int(rng.uniform(max(0, left + dw + margin - crop_w), max(0, min(left - margin, sw - crop_w)) + 1))
-        y0 = int(rng.uniform(max(0, top + dh + margin - crop_h), max(0, min(top - margin, sh - crop_h)) + 1))
-        photo = photo.crop((x0, y0, x0 + crop_w, y0 + crop_h)).resize((w, h), Image.BILINEAR)
-        rgb = np.asarray(photo, np.float64) / 255
-        where = "close-up of the sheet"
-    else:  # the sheet in perspective on the desk, covering 25% to 70% of the frame
-        cover = rng.uniform(0.5, 0.85)
-        ch, cw = h * cover, h * cover * sw / sh
-        if cw > w * 0.9:
-            ch, cw = ch * w * 0.9 / cw, w * 0.9
-        cx, cy = w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h
-        corners = np.array([[-cw / 2, -ch / 2], [cw / 2, -ch / 2], [cw / 2, ch / 2], [-cw / 2, ch / 2]])
-        corners *= 1 + rng.uniform(-0.12, 0.12, (4, 1))  # perspective: corners nearer and farther
-        a = np.radians(rng.uniform(-25, 25))
-        corners = corners @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) + [cx, cy]
-        coefficients = perspective_coefficients([(0, 0), (sw, 0), (sw, sh), (0, sh)], corners)
-        warped = sheet_img.transform((w, h), Image.PERSPECTIVE, coefficients, Image.BILINEAR)
-        mask = Image.new("L", (sw, sh), 255).transform((w, h), Image.PERSPECTIVE, coefficients, Image.BILINEAR)
-        desk = Image.fromarray((make_desk(rng, (h, w), cluttered) * 255).astype(np.uint8))
-        rgb = np.asarray(Image.composite(warped, desk, mask), np.float64) / 255
-        where = "sheet on a " + ("cluttered desk" if cluttered else "desk")
-    # light from one side: a shadow gradient, sometimes a soft shadow (a hand, a phone)
+    cover = rng.uniform(0.5, 0.85)
+    ch, cw = h * cover, h * cover * sw / sh
+    if cw > w * 0.9:
+        ch, cw = ch * w * 0.9 / cw, w * 0.9
+    cx, cy = w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h
+    corners = np.array([[-cw / 2, -ch / 2], [cw / 2, -ch / 2], [cw / 2, ch / 2], [-cw / 2, ch / 2]])
+    corners *= 1 + rng.uniform(-0.12, 0.12, (4, 1))  # perspective: corners nearer and farther
+    a = np.radians(rng.uniform(-25, 25))
+    corners = corners @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) + [cx, cy]
+    coefficients = perspective_coefficients([(0, 0), (sw, 0), (sw, sh), (0, sh)], corners)
+    warped = sheet_img.transform((w, h), Image.PERSPECTIVE, coefficients, Image.BILINEAR)
+    mask = Image.new("L", (sw, sh), 255).transform((w, h), Image.PERSPECTIVE, coefficients, Image.BILINEAR)
+    desk = Image.fromarray((make_desk(rng, (h, w), cluttered) * 255).astype(np.uint8))
+    return np.asarray(Image.composite(warped, desk, mask), np.float64) / 255
+
+
+def under_uneven_light(rgb, rng):
+    """Light from one side: a shadow gradient, sometimes a soft shadow (a hand, a phone); and sensor noise."""
+    h, w = rgb.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     d = np.radians(rng.uniform(0, 360))
     light = 1 - rng.uniform(0.1, 0.4) * (np.cos(d) * xx + np.sin(d) * yy - min(0, np.cos(d)) - min(0, np.sin(d)))
     if rng.random() < 0.3:
         light *= 1 - 0.25 * (smooth_noise(rng, (h, w), max(h, w) // 3) > 0.3)
         light = ndimage.gaussian_filter(light, 15)
-    rgb = rgb * light[..., None] + rng.normal(0, 0.012, rgb.shape)
-    img = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
-    return img, where
+    return rgb * light[..., None] + rng.normal(0, 0.012, rgb.shape)
 
 
 def jpeg_bytes(img, orientation=1):
