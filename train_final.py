@@ -38,8 +38,8 @@ HANDWRITING = [dict(augment=True, epochs=15, seed=1),
                dict(augment=True, epochs=15, seed=1, flag_ones=True)]
 # ... and the judge of "not a digit", trained as they are but on twice the images per epoch
 # (handwriting/not_digits.training_set), for two thirds of their epochs: 10 for their 15
-NOT_A_DIGIT = dict(augment=True, seed=1, not_a_digit=True)
-NOT_A_DIGIT_EPOCH_SHARE = 2 / 3
+JUDGE = dict(augment=True, seed=1, not_a_digit=True)
+JUDGE_EPOCH_SHARE = 2 / 3
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -106,8 +106,8 @@ def member_settings(parser, args):
         if len({member.get(name) for member in HANDWRITING}) > 1:
             parser.error(f"--{name.replace('_', '-')} differs between --handwriting's members; it cannot be set")
     members = [settings_from(args, **{k: v for k, v in member.items() if k not in changed}) for member in HANDWRITING]
-    judge_epochs = max(1, round(members[0].epochs * NOT_A_DIGIT_EPOCH_SHARE))
-    return members + [settings_from(args, **NOT_A_DIGIT, epochs=judge_epochs)]
+    judge_epochs = max(1, round(members[0].epochs * JUDGE_EPOCH_SHARE))
+    return members + [settings_from(args, **JUDGE, epochs=judge_epochs)]
 
 
 class Members:

@@ -76,7 +76,7 @@ BASE_HALF_WIDTH = (0.2, 0.35)  # of the digit's height, each side
 FLAG_UPSCALE = 4  # flags are drawn at 4x and reduced, so they are anti-aliased like MNIST's strokes
 
 
-def add_flag(digit, rng, base=False):
+def draw_flag(digit, rng, base=False):
     """An MNIST 1 (28x28 uint8, white on black) with a flag at its top, and a base under it if `base`."""
     import handwriting  # the stroke width as the reading of images measures it (imported here: CV scripts skip it)
 
@@ -110,5 +110,5 @@ def with_flags(images, labels, seed, share=FLAG_SHARE):
     ones = np.flatnonzero(labels.argmax(axis=1) == 1)
     chosen = ones[rng.random(len(ones)) < share]
     for i in chosen:
-        images[i, :, :, 0] = add_flag(images[i, :, :, 0], rng, base=rng.random() < FLAG_BASE_SHARE)
+        images[i, :, :, 0] = draw_flag(images[i, :, :, 0], rng, base=rng.random() < FLAG_BASE_SHARE)
     return images, len(chosen)
