@@ -70,8 +70,10 @@ def main(argv=None):
                         help="score on your own labelled images in DIR instead (labels.csv with columns file,label, "
                              "or file names <label>_anything.png)")
     cli.add_data_args(parser, limit=False)
-    cli.add_flag(parser, "out", default=os.path.join("results", "evaluate_final"))
+    cli.add_flag(parser, "out", default_text="results/evaluate_final, or results/evaluate_final-<the model file's "
+                                             "stem> for another model")
     args = parser.parse_args(argv)
+    args.out = args.out or files.run_folder("evaluate_final.py", model=args.model)
     cli.headless()
 
     def evaluate():

@@ -233,7 +233,7 @@ def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
             print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
                   "in this process", file=sys.stderr)
         jobs, args.cluster = 1, None
-    out = args.out or os.path.join("results", experiment.name)
+    out = args.out or files.run_folder(experiment.name)
     record = ScoresFile(os.path.join(out, "scores.json"), experiment.config(), args.data, resume=args.resume)
     remaining = args.folds - (record.folds_kept() if args.resume else 0)
     again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])

@@ -1,6 +1,7 @@
 """Beyond the tutorial: what the model sees in an image: its first filters, feature maps, the pixels behind its answer.
 
     python visualize.py                 # sample_image.png and final_model.h5 -> results/visualize/*.png
+    python visualize.py --model final_model_augment.h5   # -> results/visualize-final_model_augment/*.png
     python visualize.py my_digit.jpg --model final_model_ensemble.h5 --member 1 --out pictures/
 
 Saves, and prints the paths of:
@@ -20,7 +21,7 @@ import numpy as np
 import extensions  # (also registers FusedBatchNormalization: batchnorm_cv.py's models load)
 import handwriting
 import network_view
-from plumbing import cli
+from plumbing import cli, files
 from plumbing.cli import UserError
 from plumbing.files import load_model, save_figure
 
@@ -163,11 +164,13 @@ def main(argv=None):
                         help="an image of a digit, or of a number (default: sample_image.png)")
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="the model to look into (default: final_model.h5)")
-    parser.add_argument("--out", default=os.path.join("results", "visualize"), metavar="DIR",
-                        help="folder for the pictures (default: results/visualize)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="folder for the pictures (default: results/visualize, or results/visualize-<the model "
+                             "file's stem> for another model)")
     parser.add_argument("--member", type=int, default=0, metavar="N",
                         help="for an ensemble, the member whose filters and feature maps are shown (default: 0)")
     args = parser.parse_args(argv)
+    args.out = args.out or files.run_folder("visualize.py", model=args.model)
 
     def visualize():
         digits = read_digits(args.image)
