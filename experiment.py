@@ -248,6 +248,7 @@ def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
                                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                          reuse_model=args.reuse_model, scaling=args.scaling, augment=args.augment,
                                          record=record, run_folds=fold_runner(executor))
+            print(f"wrote {out}/: scores.json, learning_curves.png, boxplot.png")
         except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
             stopped(script, stop, f"{record.folds_kept()} of {args.folds} folds kept in {record.path}",
                     f"continue with: {again} --resume")

@@ -45,6 +45,9 @@ def load_mnist(path=None, limit=None):
     """
     path = path or os.environ.get("MNIST_PATH")
     (trainX, trainY), (testX, testY) = files.read_mnist_npz(path) if path else files.download_mnist()
+    if limit and limit > len(trainX):
+        raise cli.SettingError(f"--limit {limit} is more than the data's {len(trainX):,} training images; "
+                               f"use at most --limit {len(trainX)}, or leave it out for all")
     if limit:
         trainX, trainY = trainX[:limit], trainY[:limit]
     return (trainX, trainY), (testX, testY)
