@@ -43,3 +43,20 @@ def test_without_activating_python_is_not_the_environment(tmp_path):
     result = subprocess.run(["bash", "-c", "python -c 'import keras'"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"},
                             capture_output=True, text=True)
     assert result.returncode != 0
+
+
+def test_the_quick_settings_are_those_measured_to_keep_the_tutorials_ranking():
+    """The README's quick try is the one its measurements show keeping baseline < batch normalization < deeper
+    (a quicker one reverses it); the notebook suggests the same."""
+    with open(os.path.join(REPO, "README.md")) as f:
+        text = " ".join(f.read().split())
+    quick = re.search(r"each takes `--help`; `(--limit \d+ --epochs \d+)` for a quick try", text).group(1)
+    ranking = re.search(rf"at `{quick}` the ranking is the tutorial's: baseline (\d+\.\d+) < batch normalization "
+                        r"(\d+\.\d+) \(p = [\d.]+\) < deeper (\d+\.\d+)", text)
+    assert ranking, quick
+    baseline, batchnorm, deeper = map(float, ranking.groups())
+    assert baseline < batchnorm < deeper
+    limit, epochs = re.findall(r"\d+", quick)
+    import nbformat
+    notebook = nbformat.read(os.path.join(REPO, "tutorial.ipynb"), as_version=4).cells
+    assert f"`LIMIT = {limit}`, `EPOCHS = {epochs}`" in " ".join(c.source for c in notebook[:5])
