@@ -299,10 +299,16 @@ def main(argv=None):
         # summarize loaded dataset
         print("Train: X=%s, y=%s" % (trainX.shape, trainY.shape))
         print("Test: X=%s, y=%s" % (testX.shape, testY.shape), flush=True)
-        # plot the first few images
-        fig = plt.figure(figsize=(6, 6))
+        # plot the first few images, each titled with its label
+        fig = plt.figure(figsize=(6, 6.4))
         for i in range(min(9, len(trainX))):
-            fig.add_subplot(3, 3, i + 1).imshow(trainX[i], cmap=plt.get_cmap("gray"))
+            ax = fig.add_subplot(3, 3, i + 1)
+            ax.imshow(trainX[i], cmap=plt.get_cmap("gray"))
+            ax.set_title(f"training image {i}: a {trainY[i]}", fontsize=10)
+            ax.set_xticks([0, 27])
+            ax.set_yticks([0, 27])
+        fig.suptitle("The first nine MNIST training images (28x28 pixels)")
+        fig.tight_layout()
         grid = os.path.join(args.out, "first_nine.png")
         files.save_figure(fig, grid, args.show)
         print(f"first nine training images: {grid}", file=sys.stderr)

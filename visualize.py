@@ -60,7 +60,7 @@ def tile_ticks(ax, n, h, w, columns=COLUMNS, gap=1):
     ax.tick_params(length=0, labelsize=7)
 
 
-def grid_figure(grid_shape, count=1, width=6.4, left=0.6, right=1.25, top=0.5, bottom=0.45, gap=0.25):
+def grid_figure(grid_shape, count=1, width=6.4, left=0.6, right=1.6, top=0.5, bottom=0.45, gap=0.25):
     """A figure sized to its content: `count` axes, one above the other, each exactly the shape of a
     `grid_shape` mosaic, and an axes for the colour bar beside them; margins in inches. It is saved as it
     is: cropping it tight would draw it twice (0.3-0.4 s of the seven pictures' drawing, 2-core AMD EPYC)."""
@@ -95,7 +95,8 @@ def draw_filters(name, kernels, about, path):
     ax.set_title(f"Layer {name}{about}\nits {n} filters, {h}x{w} weights each", fontsize=9)
     ax.set_xlabel("filter number = row label + column label", fontsize=8)
     bar = fig.colorbar(image, cax=bar_axes)
-    bar.set_label("weight (red: bright pixels there excite the filter,\nblue: they inhibit it)", fontsize=7)
+    bar.set_label("weight\nred: a bright pixel there\nexcites the filter; blue:\nit inhibits the filter", fontsize=8,
+                  labelpad=6)
     bar.ax.tick_params(labelsize=7)
     save_figure(fig, path, tight=False)
 
