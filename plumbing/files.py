@@ -105,8 +105,8 @@ def load_model(path, outputs=(10, 11)):
         folder = os.path.dirname(path)
         there = sorted(name for name in os.listdir(folder or ".") if name.endswith(".h5")) \
             if os.path.isdir(folder or ".") else []
-        hint = (f"models in {folder or 'this folder'}: {', '.join(there[:3])}{', ...' if len(there) > 3 else ''}"
-                if there else "train one with: python train_final.py")
+        hint = (f"models in {folder or 'this folder'}: {', '.join(there[:3])}{', ...' if len(there) > 3 else ''}; "
+                "name one with --model" if there else "train one with: python train_final.py")
         raise UserError(f"{path}: model file not found ({hint})")
     try:
         model = keras.models.load_model(path)

@@ -53,7 +53,7 @@ def test_model_not_found_names_the_models_that_are_there(tmp_path):
         (tmp_path / name).write_text("")
     result = run_script("predict_image.py", cwd=tmp_path)  # the default, final_model.h5, is not there
     assert_one_line_error(result, "final_model.h5: model file not found",
-                          "models in this folder: final_model-epochs2-limit6000.h5")
+                          "models in this folder: final_model-epochs2-limit6000.h5; name one with --model")
     assert "notes.txt" not in error_line(result)
     empty = tmp_path / "empty"
     empty.mkdir()
