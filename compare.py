@@ -229,10 +229,14 @@ def comparison_figure(experiments):
     ax_box.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right")
     ax_box.set_ylabel("fold accuracy (%)")
     ax_box.set_title("Accuracy per fold")
+    longest = 1
     for name, e in zip(names, experiments):
         if e["histories"]:
             curve = mean_learning_curve(e["histories"]) * 100
             ax_curve.plot(range(1, len(curve) + 1), curve, marker="o", label=name)
+            longest = max(longest, len(curve))
+    ax_curve.set_xticks(range(1, longest + 1, -(-longest // 10)))  # whole epochs, ten ticks at most
+    ax_curve.set_xlim(0.5, longest + 0.5)
     ax_curve.set_xlabel("epoch")
     ax_curve.set_ylabel("validation accuracy (%), mean over folds")
     ax_curve.set_title("Learning curves")

@@ -32,14 +32,18 @@ def save_gallery(images, true, predicted, path):
     import matplotlib.pyplot as plt
     cols = 10
     rows = max(1, -(-len(images) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
+    # the rows' height and the title's band in inches, so the title sits right above the first row
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.45 + 0.5), squeeze=False,
+                             gridspec_kw=dict(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / (rows * 1.45 + 0.5),
+                                              hspace=0.35, wspace=0.1))
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, t, p in zip(axes.flat, images, true, predicted):
         ax.imshow(image[:, :, 0], cmap="gray")
-        ax.set_title(f"true {t}, got {p}", fontsize=7, color="red")
-    fig.suptitle(f"Misclassified test digits (first {len(images)})" if len(images) else "No misclassified digits")
-    files.save_figure(fig, path)
+        ax.set_title(f"a {t}, read {p}", fontsize=10, color="#b00020")
+    fig.suptitle(f"Misclassified test digits (the first {len(images)}): the true digit, then what the model read"
+                 if len(images) else "No misclassified digits", y=1 - 0.12 / (rows * 1.45 + 0.5), va="top")
+    files.save_figure(fig, path, tight=False)
 
 
 def evaluate_images(model, labelled):
@@ -70,8 +74,10 @@ def main(argv=None):
                         help="score on your own labelled images in DIR instead (labels.csv with columns file,label, "
                              "or file names <label>_anything.png)")
     cli.add_data_args(parser, limit=False)
-    cli.add_flag(parser, "out", default=os.path.join("results", "evaluate_final"))
+    cli.add_flag(parser, "out", default_text="results/evaluate_final, or results/evaluate_final-<the model file's "
+                                             "stem> for another model")
     args = parser.parse_args(argv)
+    args.out = args.out or files.run_folder("evaluate_final.py", model=args.model)
     cli.headless()
 
     def evaluate():

@@ -51,6 +51,9 @@ def load_mnist(path=None, limit=None):
     """
     path = path or os.environ.get("MNIST_PATH")
     (trainX, trainY), (testX, testY) = files.read_mnist_npz(path) if path else files.download_mnist()
+    if limit and limit > len(trainX):
+        raise cli.SettingError(f"--limit {limit} is more than the data's {len(trainX):,} training images; "
+                               f"use at most --limit {len(trainX)}, or leave it out for all")
     if limit:
         trainX, trainY = trainX[:limit], trainY[:limit]
     return (trainX, trainY), (testX, testY)
@@ -321,7 +324,7 @@ def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
             print(f"{script}: --reuse-model trains one model across the folds, so they run one after another "
                   "in this process", file=sys.stderr)
         jobs, args.cluster = 1, None
-    out = args.out or os.path.join("results", e.name)
+    out = args.out or files.run_folder(e.name)
     record = ScoresFile(os.path.join(out, "scores.json"), e.config(), args.data, resume=args.resume)
     remaining = args.folds - (record.folds_kept() if args.resume else 0)
     again = " ".join([os.path.basename(sys.executable), script] + [a for a in argv if a != "--resume"])
@@ -335,6 +338,7 @@ def cv_main(script, description, variants=None, threads_per_fold=1, argv=None):
                                  epochs=e.epochs, batch_size=e.batch_size, seed=e.seed, reuse_model=e.reuse_model,
                                  scaling=e.scaling, augment=e.augment, record=record,
                                  run_folds=fold_runner(executor))
+            print(f"wrote {out}/: scores.json, learning_curves.png, boxplot.png")
         except (KeyboardInterrupt, workers.BrokenProcessPool) as stop:
             experiment.stopped(script, stop, f"{record.folds_kept()} of {args.folds} folds kept in {record.path}",
                                f"continue with: {again} --resume")
@@ -363,10 +367,16 @@ def main(argv=None):
         # summarize loaded dataset
         print("Train: X=%s, y=%s" % (trainX.shape, trainY.shape))
         print("Test: X=%s, y=%s" % (testX.shape, testY.shape), flush=True)
-        # plot the first few images
-        fig = plt.figure(figsize=(6, 6))
+        # plot the first few images, each titled with its label
+        fig = plt.figure(figsize=(6, 6.4))
         for i in range(min(9, len(trainX))):
-            fig.add_subplot(3, 3, i + 1).imshow(trainX[i], cmap=plt.get_cmap("gray"))
+            ax = fig.add_subplot(3, 3, i + 1)
+            ax.imshow(trainX[i], cmap=plt.get_cmap("gray"))
+            ax.set_title(f"training image {i}: a {trainY[i]}", fontsize=10)
+            ax.set_xticks([0, 27])
+            ax.set_yticks([0, 27])
+        fig.suptitle("The first nine MNIST training images (28x28 pixels)")
+        fig.tight_layout()
         grid = os.path.join(args.out, "first_nine.png")
         files.save_figure(fig, grid, args.show)
         print(f"first nine training images: {grid}", file=sys.stderr)

@@ -39,6 +39,21 @@ def load_image(path, raw=False):
     return handwriting.plain_resize(handwriting.open_image(path)).reshape(28, 28, 1)
 
 
+def shortened(name, width=18):
+    """A file name that fits under a panel of the grid: cut in the middle, so its start and its end (the
+    number in IMG_20261201_1234.jpg, the extension) both show."""
+    if len(name) <= width:
+        return name
+    tail = (width - 1) // 2
+    return name[:width - 1 - tail] + "\u2026" + name[-tail:]
+
+
+def looks_dark_on_light(digit):
+    """A plain-resized image that is mostly light: dark ink on light paper, where MNIST's digits are light
+    ink on black (its mean is 0.13); over 0.5, the model reads its paper as the digit."""
+    return float(np.mean(digit)) > 0.5
+
+
 def save_preprocessed(digits, titles, path):
     """A grid of what the model sees, one panel per image, titled with the prediction."""
     cli.headless()  # to a file, never a window (a notebook kernel keeps its own backend)
@@ -103,7 +118,9 @@ def answer_text(answer, single, top_k=None):
         return str(answer.get("number", answer["digit"]))
     if not top_k:
         return answer["number"]
-    return answer["number"] + "  (" + " | ".join(guesses(d) for d in answer["digits"]) + ")"
+    # a number with --top-k: the number, then one line per digit with its guesses
+    return "\n".join([answer["number"], *(f"  digit {i}: " + ("? " if d["digit"] is None else "") + guesses(d)
+                                          for i, d in enumerate(answer["digits"], 1))])
 
 
 def report(paths, answers, single, top_k=None, as_json=False):
@@ -148,12 +165,20 @@ def main(argv=None):
                 digits = [[c.image.reshape(28, 28, 1) for c in found] for found in candidates]
             single = len(args.images) == 1 and os.path.isfile(args.images[0])
             report(loaded, answers, single, args.top_k, args.json)
+            dark_on_light = [path for path, image in zip(loaded, images) if args.raw and looks_dark_on_light(image)]
+            if dark_on_light:
+                which = f"{dark_on_light[0]} is" if single else f"{len(dark_on_light)} of {len(loaded)} images are"
+                print(f"predict_image.py: hint: {which} dark ink on light paper; --raw skips making digits look "
+                      "like MNIST's (light ink on black), so the answer is likely wrong: leave out --raw",
+                      file=sys.stderr)
             if args.show_preprocessed:
-                shown = [(digit, f"{os.path.basename(path)[:14]}: {'?' if entry['digit'] is None else entry['digit']}")
+                shown = [(digit, f"{shortened(os.path.basename(path))}: "
+                                 f"{'?' if entry['digit'] is None else entry['digit']}")
                          for path, found, answer in zip(loaded, digits, answers)
                          for digit, entry in zip(found, answer.get("digits", [answer]))]
                 if shown:
                     save_preprocessed(*zip(*shown), args.show_preprocessed)
+                    print(f"what the model sees: {args.show_preprocessed}", file=sys.stderr)
         if errors:
             sys.exit(1)
 

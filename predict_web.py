@@ -10,6 +10,7 @@ reads it exactly as predict_image.py reads a file and answers what
 extras: "size" [width, height] of the image and "inputs", the 28x28 image the
 model saw for each digit (PNG data URLs). POST /predict?explain=1 adds "explain",
 for each digit the pixels behind the answer and the first layer's feature maps.
+GET /model answers {"model": "final_model.h5"}: the model file it serves, which the page names.
 Errors are {"error": "one line"} with a 4xx status.
 """
 import argparse
@@ -119,13 +120,15 @@ def predict(model, model_lock, image_bytes, explain=False):
 
 class Handler(BaseHTTPRequestHandler):
     """GET the page's files, POST /predict; every error is JSON {"error": ...} with a 4xx status."""
-    model = model_lock = None  # set by serve()
+    model = model_lock = model_name = None  # set by serve()
     timeout = 30  # seconds a client may take to send its request
 
     def do_GET(self):
         path = urlsplit(self.path).path
         if path == "/predict":
             return self.method_not_allowed()
+        if path == "/model":
+            return self.send_json(HTTPStatus.OK, {"model": self.model_name})
         if path not in STATIC_FILES:
             return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
         name = STATIC_FILES[path]
@@ -146,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         path = urlsplit(self.path).path
         if path != "/predict":
-            if path in STATIC_FILES:
+            if path in STATIC_FILES or path == "/model":
                 return self.method_not_allowed()
             return self.send_json(HTTPStatus.NOT_FOUND, {"error": f"{path}: not found"})
         try:
@@ -255,9 +258,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
 
 
-def serve(model, host, port):
-    """Serve the page and /predict on host:port until Ctrl-C."""
-    Handler.model, Handler.model_lock = model, threading.Lock()
+def serve(model, host, port, model_name=None):
+    """Serve the page and /predict on host:port until Ctrl-C; GET /model names `model_name`."""
+    Handler.model, Handler.model_lock, Handler.model_name = model, threading.Lock(), model_name
     try:
         server = ThreadingHTTPServer((host, port), Handler)
     except OSError as e:
@@ -281,7 +284,7 @@ def main(argv=None):
     def start():
         model = saved_model.load(args.model)
         model.predict_on_batch(np.zeros((1, 28, 28, 1), np.float32))  # build it now, not on the first request
-        serve(model, args.host, args.port)
+        serve(model, args.host, args.port, os.path.basename(args.model))
 
     cli.run(start, "predict_web.py")
 

@@ -1,6 +1,7 @@
 """Beyond the tutorial: what the model sees in an image: its first filters, feature maps, the pixels behind its answer.
 
     python visualize.py                 # sample_image.png and final_model.h5 -> results/visualize/*.png
+    python visualize.py --model final_model_augment.h5   # -> results/visualize-final_model_augment/*.png
     python visualize.py my_digit.jpg --model final_model_ensemble.h5 --member 1 --out pictures/
 
 Saves, and prints the paths of:
@@ -19,7 +20,7 @@ import numpy as np
 
 import handwriting
 from network import saved_model, view
-from plumbing import cli
+from plumbing import cli, files
 from plumbing.cli import UserError
 from plumbing.files import save_figure
 
@@ -56,7 +57,7 @@ def tile_ticks(ax, n, h, w, columns=COLUMNS, gap=1):
     ax.tick_params(length=0, labelsize=7)
 
 
-def grid_figure(grid_shape, count=1, width=6.4, left=0.6, right=1.25, top=0.5, bottom=0.45, gap=0.25):
+def grid_figure(grid_shape, count=1, width=6.4, left=0.6, right=1.6, top=0.5, bottom=0.45, gap=0.25):
     """A figure sized to its content: `count` axes, one above the other, each exactly the shape of a
     `grid_shape` mosaic, and an axes for the colour bar beside them; margins in inches. It is saved as it
     is: cropping it tight would draw it twice (0.3-0.4 s of the seven pictures' drawing, 2-core AMD EPYC)."""
@@ -91,7 +92,8 @@ def draw_filters(name, kernels, about, path):
     ax.set_title(f"Layer {name}{about}\nits {n} filters, {h}x{w} weights each", fontsize=9)
     ax.set_xlabel("filter number = row label + column label", fontsize=8)
     bar = fig.colorbar(image, cax=bar_axes)
-    bar.set_label("weight (red: bright pixels there excite the filter,\nblue: they inhibit it)", fontsize=7)
+    bar.set_label("weight\nred: a bright pixel there\nexcites the filter; blue:\nit inhibits the filter", fontsize=8,
+                  labelpad=6)
     bar.ax.tick_params(labelsize=7)
     save_figure(fig, path, tight=False)
 
@@ -160,11 +162,13 @@ def main(argv=None):
                         help="an image of a digit, or of a number (default: sample_image.png)")
     parser.add_argument("--model", default="final_model.h5", metavar="PATH",
                         help="the model to look into (default: final_model.h5)")
-    parser.add_argument("--out", default=os.path.join("results", "visualize"), metavar="DIR",
-                        help="folder for the pictures (default: results/visualize)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="folder for the pictures (default: results/visualize, or results/visualize-<the model "
+                             "file's stem> for another model)")
     parser.add_argument("--member", type=int, default=0, metavar="N",
                         help="for an ensemble, the member whose filters and feature maps are shown (default: 0)")
     args = parser.parse_args(argv)
+    args.out = args.out or files.run_folder("visualize.py", model=args.model)
 
     def visualize():
         digits = read_digits(args.image)

@@ -58,17 +58,30 @@ def load(path, outputs=(DIGITS, DIGITS + 1)):
     from network import layers  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
 
     if not os.path.isfile(path):
-        raise UserError(f"{path}: model file not found (train one with: python train_final.py)")
+        folder = os.path.dirname(path)
+        there = sorted(name for name in os.listdir(folder or ".") if name.endswith(".h5")) \
+            if os.path.isdir(folder or ".") else []
+        hint = (f"models in {folder or 'this folder'}: {', '.join(there[:3])}{', ...' if len(there) > 3 else ''}; "
+                "name one with --model" if there else "train one with: python train_final.py")
+        raise UserError(f"{path}: model file not found ({hint})")
     try:
         model = keras.models.load_model(path)
     except Exception as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise UserError(f"{path}: not a loadable Keras model ({reason})")
+        raise UserError(f"{path}: not a loadable Keras model ({short_reason(e)}); "
+                        "name an .h5 file that train_final.py saved")
     if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) not in {(n,) for n in outputs}:
         expected = " or ".join(f"(None, {n})" for n in outputs)
         raise UserError(f"{path}: model takes {model.input_shape} and gives {model.output_shape}; "
                         f"expected (None, 28, 28, 1) -> {expected}")
     return model
+
+
+def short_reason(error, width=80):
+    """An exception's message cut to its first sentence and `width` characters, for a one-line error
+    (Keras's own messages run to 450 characters of advice that is not the user's)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+    text = text.split(". ")[0].split(": filepath=")[0].rstrip(".")
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def digit_probabilities(outputs):

@@ -5,7 +5,8 @@ import sys
 
 
 class UserError(Exception):
-    """A problem the user can fix (a path, a file, the network): one line, no traceback."""
+    """A problem the user can fix (a path, a file, the network): one line, no traceback, exit status 1."""
+    status = 1
     http_status = 400  # what predict_web.py answers for it: Bad Request
 
 
@@ -14,14 +15,19 @@ class TooLarge(UserError):
     http_status = 413  # Content Too Large
 
 
+class SettingError(UserError):
+    """A setting out of range that only the data shows (--limit over its size): exit status 2, as argparse's."""
+    status = 2
+
+
 def run(main, prog=None):
-    """Call main(); a UserError becomes one line on stderr and exit status 1, Ctrl-C exit status 130."""
+    """Call main(); a UserError becomes one line on stderr and exit status 1 (a SettingError 2), Ctrl-C 130."""
     prog = prog or os.path.basename(sys.argv[0])
     try:
         return main()
     except UserError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(e.status)
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         sys.exit(130)

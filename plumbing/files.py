@@ -6,9 +6,20 @@ import tempfile
 
 import numpy as np
 
-from plumbing.cli import UserError
+from plumbing.cli import MODEL, UserError
 
 MNIST_KEYS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
+
+
+def run_folder(name, suffix="", model=None):
+    """Where a run writes its outputs: results/<name><suffix>, plus -<the model file's stem> for a `model`
+    other than final_model.h5. The suffixes name what the run was given off its defaults (settings, model),
+    so a quick try never replaces a finished run's outputs, and the same command again replaces its own."""
+    name = os.path.basename(name).removesuffix(".py") + suffix
+    stem = os.path.splitext(os.path.basename(model))[0] if model else None
+    if stem and stem != os.path.splitext(MODEL)[0]:
+        name += "-" + stem
+    return os.path.join("results", name)
 
 
 @contextlib.contextmanager

@@ -96,7 +96,8 @@ def test_main_argv_trains_in_a_notebook_kernel_and_errors_in_one_line(monkeypatc
                       "--out", tmp_path])
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("> ") and lines[2].startswith("Accuracy: mean=")
+    assert len(lines) == 4 and lines[0].startswith("> ") and lines[2].startswith("Accuracy: mean=")
+    assert lines[3] == f"wrote {tmp_path}/: scores.json, learning_curves.png, boxplot.png"
     device = [line for line in err.splitlines() if line.startswith("training on ")]
     assert len(device) == 1 and "Keras backend" in device[0] and device[0].endswith("folds in turn, in this process")
     assert (tmp_path / "scores.json").exists() and (tmp_path / "boxplot.png").exists()

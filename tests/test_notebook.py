@@ -14,6 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from conftest import REPO, mnist_path
 from experiments.experiment import Experiment
@@ -83,6 +84,39 @@ def images(nb):
 def errors(nb):
     return [(c.source.splitlines()[0], o.get("ename"), o.get("evalue")) for c in nb.cells if c.cell_type == "code"
             for o in c.outputs if o.output_type == "error"]
+
+
+@pytest.mark.parametrize("repo_url, words", [
+    (None, ["Not in a clone of the repository: set REPO_URL in this cell"]),
+    ("file:///nonexistent/mnist-repo", ["Could not clone REPO_URL file:///nonexistent/mnist-repo", "set REPO_URL"]),
+])
+def test_outside_a_clone_the_first_cell_says_what_to_set_in_one_line_and_stops(tmp_path, repo_url, words):
+    """Opened alone (Colab, or the file downloaded by itself), "Run all" stops at the first code cell, whose
+    output is one line saying to set REPO_URL: no traceback, and no later cell runs."""
+    nb = read_notebook()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
+        cell.outputs, cell.execution_count = [], None
+    if repo_url:
+        code[0].source = code[0].source.replace("https://github.com/OWNER/REPO", repo_url)
+    client = NotebookClient(nb, kernel_name="python3", timeout=120, record_timing=False,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(CellExecutionError):
+        client.execute()
+    (shown,) = code[0].outputs  # what the reader sees under the cell: one error output, nothing else
+    assert shown.output_type == "error" and len(shown.traceback) == 1, shown
+    line = shown.traceback[0]
+    assert "\n" not in line and len(line) <= 200 and "Traceback" not in line, line
+    for word in words:
+        assert word in line, line
+    assert all(c.execution_count is None and not c.outputs for c in code[1:])
+    assert not any(tmp_path.iterdir())  # nothing cloned, nothing written
+
+
+def test_the_notebook_says_how_to_get_a_gpu_and_how_long_its_run_took():
+    text = "\n".join(c.source for c in read_notebook().cells if c.cell_type == "markdown")
+    assert "Runtime > Change runtime type" in text
+    assert "2 h 0 min on 2026-12-01, on a 2-core AMD EPYC" in text and "46 minutes" not in text
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import assert_one_line_error, run_script
 from network import saved_model
+from plumbing import files
 
 FULL_RUN = {"scores": [0.985, 0.986], "folds": [0, 1], "complete": True, "n": 2,
             "config": {"script": "baseline_cv.py", "epochs": 10, "batch_size": 32, "folds": 5, "seed": 1,
@@ -82,3 +83,30 @@ def test_a_wrong_data_file_is_named_as_such(tmp_path):
     assert_one_line_error(result, f"{tmp_path / 'notes.txt'}: not an .npz file with MNIST's arrays "
                                   "x_train, y_train, x_test, y_test")
     assert "allow_pickle" not in result.stderr and "unsafe" not in result.stderr
+
+
+def test_run_folder_names_what_is_off_the_defaults():
+    assert files.run_folder("baseline_cv-epochs2-limit6000") == os.path.join("results", "baseline_cv-epochs2-limit6000")
+    assert files.run_folder("evaluate_final.py", model="final_model.h5") == os.path.join("results", "evaluate_final")
+    assert files.run_folder("visualize.py", model="models/final_model-epochs2-limit6000.h5") == os.path.join(
+        "results", "visualize-final_model-epochs2-limit6000")
+
+
+def test_a_quick_model_is_evaluated_and_drawn_beside_the_finished_ones(mnist, tmp_path):
+    finished = {name: tmp_path / "results" / name / "metrics.json" for name in ("evaluate_final", "visualize")}
+    for path in finished.values():
+        path.parent.mkdir(parents=True)
+        path.write_text('{"model": "final_model.h5"}')
+    assert run_script("train_final.py", "--data", mnist, "--limit", 500, "--epochs", 1, cwd=tmp_path).returncode == 0
+    quick = "final_model-epochs1-limit500.h5"
+    result = run_script("evaluate_final.py", "--data", mnist, "--model", quick, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("wrote results/evaluate_final-final_model-epochs1-limit500/:")
+    assert json.loads((tmp_path / "results" / "evaluate_final-final_model-epochs1-limit500" / "metrics.json")
+                      .read_text())["model"] == quick
+    result = run_script("visualize.py", os.path.join(os.path.dirname(__file__), "..", "sample_image.png"),
+                        "--model", quick, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "results/visualize-final_model-epochs1-limit500/filters.png"
+    for path in finished.values():
+        assert json.loads(path.read_text()) == {"model": "final_model.h5"}

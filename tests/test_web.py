@@ -322,6 +322,7 @@ def test_body_that_does_not_match_its_length(server, head, tail, status, words):
     ("PUT", "/predict", 405, "POST"),
     ("DELETE", "/", 405, "GET, HEAD"),
     ("POST", "/", 405, "GET, HEAD"),
+    ("POST", "/model", 405, "GET, HEAD"),
     ("BREW", "/", 405, "GET, HEAD"),
     ("GET", "/nothing", 404, None),
     ("POST", "/predict/more", 404, None),
@@ -601,6 +602,57 @@ def test_number_with_a_finger_on_a_phone(browser, server):
     # tapping a digit shows its probabilities
     page.locator("#digits li").nth(1).tap()
     assert page.locator("#digits li").nth(1).get_attribute("class") == "selected"
+    assert page.errors == []
+    page.context.close()
+
+
+def test_the_page_names_the_model_it_serves(browser, server, web_model):
+    status, headers, body = request(server, "GET", "/model")
+    assert status == 200 and json.loads(body) == {"model": os.path.basename(str(web_model))}
+    page = open_page(browser, server, viewport={"width": 1200, "height": 900})
+    page.wait_for_selector("#model:not(:empty)")
+    assert page.inner_text("#model") == f"read by {os.path.basename(str(web_model))}"
+    assert page.errors == []
+    page.context.close()
+
+
+def in_view(page, selector, width, height):
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width \
+        and box["y"] + box["height"] <= height
+
+
+def test_a_1200x900_window_shows_everything_without_a_gap(browser, server):
+    """What was read sits beside the pad, not below a band of reserved space; the toggle and what it opens
+    are in the window without scrolling."""
+    page = open_page(browser, server, viewport={"width": 1200, "height": 900})
+    pad, result = page.locator("#pad").bounding_box(), page.locator(".result").bounding_box()
+    assert result["x"] >= pad["x"] + pad["width"] and result["y"] < pad["y"] + pad["height"]  # beside it
+    draw_with_mouse(page, number_strokes("15"))
+    page.check("#explain-toggle")
+    page.wait_for_selector("#explain:not([hidden])")
+    page.wait_for_selector("body[data-state=idle]")
+    for selector in ("#model", "#pad", "#clear", "#upload", "#number", "#bars", "#explain-toggle", "#seen",
+                     "#maps-details"):
+        assert in_view(page, selector, 1200, 900), selector
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    assert page.errors == []
+    page.context.close()
+
+
+def test_a_390_pixel_phone_shows_every_control_whole(browser, server):
+    page = open_page(browser, server, viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                     is_mobile=True, has_touch=True)
+    page.wait_for_selector("#model:not(:empty)")
+    draw_with_touch(page, number_strokes("15"))
+    page.locator("#explain-toggle").tap()
+    page.wait_for_selector("#explain:not([hidden])")
+    page.wait_for_selector("body[data-state=idle]")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for selector in ("#model", "#pad", "#clear", "#upload", "#number", "#bars", "#explain-toggle", "#seen"):
+        page.locator(selector).scroll_into_view_if_needed()
+        box = page.locator(selector).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
     assert page.errors == []
     page.context.close()
 

@@ -8,6 +8,9 @@ import sys
 
 from conftest import FOLDS, REPO, assert_one_line_error, cv_args, mnist_path, read_scores, run_script
 
+FILES = "scores.json, learning_curves.png, boxplot.png"  # the last line of a CV run: wrote <out>/: FILES
+
+
 def workers_of(pid):
     """The worker processes a run started (spawned Python children, not multiprocessing's resource tracker)."""
     found = []
@@ -31,8 +34,9 @@ def test_jobs_2_prints_and_saves_what_jobs_1_does(in_turn, tmp_path):
     result = run_script("baseline_cv.py", *cv_args(tmp_path, "--jobs", 2))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines == reference.stdout.splitlines()  # the same fold lines, in fold order, and the summary
-    assert len(lines) == FOLDS + 1 and lines[0].startswith("> ") and lines[-1].startswith("Accuracy: mean=")
+    # the same fold lines, in fold order, and the summary; then where its files are
+    assert lines[:-1] == reference.stdout.splitlines()[:-1] and lines[-1] == f"wrote {tmp_path}/: {FILES}"
+    assert len(lines) == FOLDS + 2 and lines[0].startswith("> ") and lines[-2].startswith("Accuracy: mean=")
     saved = read_scores(tmp_path)
     assert saved["scores"] == reference_scores["scores"] and saved["folds"] == list(range(FOLDS))
     assert saved["complete"] is True and saved["histories"] == reference_scores["histories"]
@@ -103,7 +107,8 @@ def test_local_dask_cluster_gives_the_same_scores(in_turn, tmp_path):
     reference, reference_scores = in_turn
     result = run_script("baseline_cv.py", *cv_args(tmp_path, "--cluster", "local", "--jobs", 2))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == reference.stdout.splitlines()
+    assert result.stdout.splitlines()[:-1] == reference.stdout.splitlines()[:-1]
+    assert result.stdout.splitlines()[-1] == f"wrote {tmp_path}/: {FILES}"
     assert read_scores(tmp_path)["scores"] == reference_scores["scores"]
     assert "Traceback" not in result.stderr
 

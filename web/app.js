@@ -319,6 +319,11 @@ function showExplain() {
   }));
 }
 
+// Which model reads what is written here: the server says (GET /model).
+fetch("model").then((r) => r.json()).then((about) => {
+  $("model").textContent = `read by ${about.model}`;
+}).catch(() => {});
+
 new ResizeObserver(resize).observe(pad);
 window.addEventListener("resize", resize); // devicePixelRatio changes with the browser's zoom
 resize();
