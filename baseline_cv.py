@@ -3,12 +3,13 @@
     python baseline_cv.py            # prints "> 98.6..." per fold, then the mean
 """
 import harness
-from keras import Input, Sequential
-from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 
 def define_model(learning_rate=0.01):
     """One conv block (32 filters 3x3, max-pool 2x2), a 100-unit dense layer, softmax over 10 digits."""
+    from keras import Input, Sequential
+    from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
     model = Sequential()
     model.add(Input(shape=(28, 28, 1)))
     model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))

@@ -3,15 +3,16 @@
     python batchnorm_cv.py
 """
 import harness
-from keras import Input, Sequential
-from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
-
-# Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (docs/speed.md).
-from network.layers import FusedBatchNormalization as BatchNormalization
 
 
 def define_model(learning_rate=0.01):
     """The baseline, with BatchNormalization after the conv layer and after the 100-unit dense layer."""
+    from keras import Input, Sequential
+    from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
+    # Keras's BatchNormalization, trained by TensorFlow's fused kernel: same learning, faster (docs/speed.md).
+    from network.layers import FusedBatchNormalization as BatchNormalization
+
     model = Sequential()
     model.add(Input(shape=(28, 28, 1)))
     model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))

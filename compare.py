@@ -17,7 +17,6 @@ import os
 import sys
 
 import numpy as np
-from scipy import stats
 
 from plumbing.cli import UserError
 from plumbing import cli, files
@@ -33,6 +32,8 @@ def mean_ci(scores, confidence=0.95):
 
     With one score there is no spread to measure, so std and the interval are NaN.
     """
+    from scipy import stats  # here, not at the top: its second of importing is not --help's
+
     x = np.asarray(scores, dtype=float)
     mean = float(x.mean())
     if len(x) < 2:
@@ -53,6 +54,8 @@ def corrected_paired_ttest(a, b, test_train_ratio):
     (1/k + n_test/n_train)·s²; for k-fold CV n_test/n_train = 1/(k-1).
     With test_train_ratio=0 this is the plain paired t-test (scipy's ttest_rel).
     """
+    from scipy import stats
+
     d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     k = len(d)
     if k < 2:

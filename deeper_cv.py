@@ -3,12 +3,13 @@
     python deeper_cv.py
 """
 import harness
-from keras import Input, Sequential
-from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 
 def define_model(learning_rate=0.01):
     """The baseline plus a second block: two Conv2D(64, 3x3) layers and a max-pool."""
+    from keras import Input, Sequential
+    from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
     model = Sequential()
     model.add(Input(shape=(28, 28, 1)))
     model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))

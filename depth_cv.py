@@ -6,12 +6,13 @@
 import functools
 
 import harness
-from keras import Input, Sequential
-from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 
 def define_model(learning_rate=0.01, extra_conv_block=True, extra_dense=False):
     """The baseline, plus a second conv block and/or a second dense layer."""
+    from keras import Input, Sequential
+    from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+
     model = Sequential()
     model.add(Input(shape=(28, 28, 1)))
     model.add(Conv2D(32, (3, 3), activation="relu", kernel_initializer="he_uniform"))

@@ -16,11 +16,8 @@ import os
 import sys
 
 import numpy as np
-from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-import handwriting
 import harness
-from handwriting.labels import labelled_images
 from plumbing import cli, files
 from plumbing.cli import UserError
 from network import saved_model
@@ -48,6 +45,8 @@ def save_gallery(images, true, predicted, path):
 
 def evaluate_images(model, labelled):
     """Print the share of `labelled` images read right, then each one read wrong; returns the accuracy."""
+    import handwriting
+
     read, wrong = [], []
     for path, label in labelled:
         try:
@@ -81,6 +80,11 @@ def main(argv=None):
     cli.headless()
 
     def evaluate():
+        # after the flags are read: --help and a mistake answer without these imports' seconds
+        from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
+
+        from handwriting.labels import labelled_images
+
         if args.images:
             labelled, unlabelled = labelled_images(args.images)
             if unlabelled:

@@ -13,29 +13,29 @@ What is not the tutorial lives in packages: experiments/ (the settings and
 their flags, the Extensions --scaling and --augment, folds in parallel),
 network/ (a saved model and what it answers), plumbing/ (errors, files,
 progress, scores.json).
+
+Keras (with TensorFlow) and scikit-learn are imported in the functions that
+use them, the tutorial's names from the tutorial's modules: importing them
+takes 6-9 s, and a script reads its flags first, so `--help` and a mistake
+answer at once.
 """
 import functools
 import importlib
 import os
 import sys
 
-import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
-
-import keras
 import numpy as np
-from sklearn.model_selection import KFold
 
 from experiments import experiment, extensions, workers
 from plumbing import cli, files
 from plumbing.cli import UserError
-from plumbing.progress import Progress, describe_device, fit_verbosity
 from plumbing.scores import ScoresFile
 
 # Speed without changing what is learned (docs/speed.md): run this many
 # training steps per call into the backend, so Python's per-step overhead is
 # paid once per 100 batches of 32, not once per batch. (Keras's PyTorch
-# backend runs one step at a time: it refuses any other value.)
-STEPS_PER_EXECUTION = 1 if keras.backend.backend() == "torch" else 100
+# backend runs one step at a time: compile_model gives it 1.)
+STEPS_PER_EXECUTION = 100
 # Scoring is inference only, so its batch size changes nothing but speed.
 EVAL_BATCH_SIZE = 1000
 
@@ -61,13 +61,16 @@ def load_mnist(path=None, limit=None):
 
 def load_dataset(path=None, limit=None):
     """Load train and test images, reshaped to one channel, labels one-hot."""
+    import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
+    from keras.utils import to_categorical
+
     (trainX, trainY), (testX, testY) = load_mnist(path, limit)
     # reshape dataset to have a single channel
     trainX = trainX.reshape((trainX.shape[0], 28, 28, 1))
     testX = testX.reshape((testX.shape[0], 28, 28, 1))
     # one hot encode target values
-    trainY = keras.utils.to_categorical(trainY, 10)
-    testY = keras.utils.to_categorical(testY, 10)
+    trainY = to_categorical(trainY, 10)
+    testY = to_categorical(testY, 10)
     return trainX, trainY, testX, testY
 
 
@@ -86,9 +89,12 @@ def prep_pixels(train, test):
 def compile_model(model, learning_rate=0.01):
     """The tutorial's training setup, the end of every define_model(): SGD with momentum 0.9,
     cross-entropy, accuracy."""
-    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    import keras
+    from keras.optimizers import SGD
+
+    opt = SGD(learning_rate=learning_rate, momentum=0.9)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=STEPS_PER_EXECUTION)
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION)
     return model
 
 
@@ -96,6 +102,8 @@ def compile_model(model, learning_rate=0.01):
 
 def kfold_splits(n_samples, n_folds=5, seed=1):
     """The tutorial's KFold(n_folds, shuffle=True, random_state=1), as a list of (train_ix, test_ix)."""
+    from sklearn.model_selection import KFold
+
     kfold = KFold(n_folds, shuffle=True, random_state=seed)
     return list(kfold.split(np.zeros(n_samples)))
 
@@ -114,6 +122,8 @@ def fold_tasks(define_model, dataX, dataY, folds, todo, seed=1, **training):
 
 def train(model, trainX, trainY, testX, testY, epochs=10, batch_size=32, callbacks=(), verbose=None):
     """The tutorial's model.fit(..., validation_data=(testX, testY)), scoring the test split at a larger batch."""
+    from plumbing.progress import fit_verbosity
+
     return model.fit(trainX, trainY, epochs=epochs, batch_size=batch_size,
                      validation_data=(testX, testY), validation_batch_size=EVAL_BATCH_SIZE,
                      verbose=fit_verbosity() if verbose is None else verbose, callbacks=list(callbacks))
@@ -126,6 +136,8 @@ def evaluate_fold(define_model, dataX, dataY, train_ix, test_ix, seed, epochs=10
     Returns (accuracy, history, model). `model`, if given, is trained on
     instead of a fresh one (the original tutorial's way, --reuse-model).
     """
+    import keras
+
     if model is None:
         keras.backend.clear_session()  # a fresh graph per fold: memory stays flat fold after fold
     keras.utils.set_random_seed(seed)
@@ -145,6 +157,8 @@ def in_turn(fold_function, tasks, on_epoch, reuse_model=False):
 
     experiments.workers.run_folds(executor, ...) does the same on worker processes or a cluster.
     """
+    import keras
+
     model = None
     for fold, task in tasks:
         report = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs, f=fold: on_epoch(f, epoch, logs))
@@ -164,6 +178,8 @@ def evaluate_model(dataX, dataY, define_model, n_folds=5, epochs=10, batch_size=
     back those an earlier run finished (--resume). `run_folds` runs the fold
     tasks: in turn here, or experiments.workers.run_folds on worker processes or a cluster.
     """
+    from plumbing.progress import Progress
+
     folds = kfold_splits(len(dataX), n_folds, seed)
     finished = record.start(folds) if record else {}
     todo = [fold for fold in range(n_folds) if fold not in finished]
@@ -246,6 +262,8 @@ def run_test_harness(define_model, out, data=None, limit=None, n_folds=5, show=F
     cross-validation, then plot the learning curves and summarize the scores into `out`.
     `folds_run` says how evaluate_args["run_folds"] runs them; `title` heads the plots.
     Returns (scores, histories)."""
+    from plumbing.progress import describe_device
+
     # load dataset
     trainX, trainY, _, _ = load_dataset(data, limit)
     check_folds(trainY.argmax(axis=1), n_folds, evaluate_args.get("seed", 1), data, limit)

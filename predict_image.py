@@ -18,11 +18,13 @@ import sys
 
 import numpy as np
 
-import handwriting
 from plumbing.cli import UserError
 from plumbing import cli
 from plumbing.files import save_figure
 from network import saved_model
+
+# handwriting (scikit-image, SciPy) and Keras are imported where they are used, after the flags are read:
+# --help and a mistake answer at once, not after the 6-9 s of importing TensorFlow.
 
 # the default image, beside this script (so it is found from any folder)
 SAMPLE_IMAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_image.png")
@@ -34,6 +36,8 @@ def load_image(path, raw=False):
     raw: the tutorial's load_image() (grayscale, resize to 28x28, scale to [0, 1]); otherwise the
     handwriting package makes it look like an MNIST digit first.
     """
+    import handwriting
+
     if not raw:
         return handwriting.read_digit(path)
     return handwriting.plain_resize(handwriting.open_image(path)).reshape(28, 28, 1)
@@ -73,6 +77,8 @@ def read_images(paths, raw):
     """Image files (directories read for their images) -> (paths read, their images, error lines), each
     error reported on stderr as it comes: a bad file does not stop the others. The images are the
     28x28 digits with --raw, else grayscale arrays (handwriting.grayscale) to find digits in."""
+    import handwriting
+
     files, errors = handwriting.expand_paths(paths)
     for message in errors:
         print(f"predict_image.py: error: {message}", file=sys.stderr)
@@ -151,6 +157,8 @@ def main(argv=None):
         parser.error("--top-k must be between 1 and 10")
 
     def predict():
+        import handwriting
+
         if args.show_preprocessed and not args.show_preprocessed.lower().endswith(".png"):
             raise UserError(f"{args.show_preprocessed}: --show-preprocessed saves a PNG image: name it .png")
         loaded, images, errors = read_images(args.images, args.raw)

@@ -30,8 +30,10 @@ from PIL import Image
 
 from plumbing.cli import UserError
 from plumbing import cli
-import handwriting
-from network import saved_model, view
+from network import saved_model
+
+# handwriting (scikit-image, SciPy) and network.view (Keras) are imported where they are used; start()
+# imports them before serving, so --help and a mistake answer at once and no request waits for them.
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 # The page's own files, by URL path: nothing else on disk is ever served.
@@ -91,6 +93,8 @@ def explain_digit(model, image):
     """What the network saw in one 28x28 digit: the pixels behind its answer (network.view's saliency,
     an ensemble's mean), as a heat map to lay over the input, and the first convolutional layer's
     feature maps (an ensemble's first member's; one scale: 0 black, the layer's largest white)."""
+    from network import view
+
     image = image.reshape(28, 28, 1)
     layer = view.first_conv(model).name  # an ensemble's: its first member's
     maps = view.feature_maps(model, image)[layer]
@@ -104,6 +108,8 @@ def predict(model, model_lock, image_bytes, explain=False):
     """An image file's bytes -> the /predict answer: predict_image.py --json's for that file, plus
     what the page shows: the image's size, the 28x28 input of each digit and, when asked, what the
     network saw in each (saliency and the first layer's feature maps)."""
+    import handwriting
+
     gray = handwriting.grayscale(handwriting.open_image_bytes(image_bytes, "POST /predict"))
     candidates = handwriting.find_digits(gray)
     with model_lock:  # one model shared by the server's threads: one prediction at a time
@@ -282,6 +288,9 @@ def main(argv=None):
         parser.error("--port must be between 0 and 65535")
 
     def start():
+        import handwriting  # noqa: F401  (imported now, not on the first request)
+        from network import view  # noqa: F401
+
         model = saved_model.load(args.model)
         model.predict_on_batch(np.zeros((1, 28, 28, 1), np.float32))  # build it now, not on the first request
         serve(model, args.host, args.port, os.path.basename(args.model))

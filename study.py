@@ -21,7 +21,6 @@ import harness
 from experiments import experiment, workers
 from experiments.experiment import Experiment
 from plumbing import cli
-from plumbing.progress import Progress, describe_device
 from plumbing.scores import ScoresFile
 
 GRID = [
@@ -79,6 +78,8 @@ def queue_folds(chosen, dataX, dataY, folds, out, data):
 
 def train_folds(tasks, jobs, cluster, on_fold, on_epoch):
     """Train the fold tasks on `jobs` workers (or the cluster); on_fold(key, accuracy, history) as each ends."""
+    from plumbing.progress import describe_device  # (Keras: imported once there is work)
+
     with workers.make_executor(jobs, cluster) as executor:
         if tasks:  # what it trains on, before the first epoch
             print(f"{describe_device()}; folds {workers.describe_executor(executor)}", file=sys.stderr, flush=True)
@@ -94,6 +95,8 @@ def main(argv=None):
     by_name = {e.name: e for e in chosen}
 
     def study():
+        from plumbing.progress import Progress
+
         dataX, dataY, _, _ = harness.load_dataset(args.data, args.limit)
         harness.check_folds(dataY.argmax(axis=1), args.folds, args.seed, args.data, args.limit)
         dataX = harness.scale_pixels(dataX)

@@ -18,16 +18,16 @@ import os
 import sys
 
 import harness
-import keras
 import numpy as np
 from deeper_cv import define_model
 from experiments import experiment
 from experiments.experiment import stopped
 from experiments.extensions import with_extensions, with_flags
-from handwriting import not_digits
 from network import saved_model
 from plumbing import cli
-from plumbing.progress import Progress, describe_device, fit_verbosity
+
+# Keras (with TensorFlow) and what imports it (plumbing.progress, handwriting) are imported where they are
+# used: 6-9 s that --help and a mistake do without.
 
 HANDWRITING_MODEL = "final_model_handwriting.h5"
 FLAG_ONES_MODEL = "final_model_flag_ones.h5"
@@ -58,6 +58,10 @@ def settings_from(args, **changes):
 
 def train(settings, progress):
     """train_final.py's model trained with these settings (flags drawn on the 1s before scaling, if asked)."""
+    import keras
+
+    from plumbing.progress import fit_verbosity
+
     # load dataset and prepare pixel data
     trainX, trainY, _, _ = harness.load_dataset(settings.data, settings.limit)
     if settings.not_a_digit:
@@ -76,6 +80,8 @@ def train(settings, progress):
 
 def define_not_a_digit_model(learning_rate=0.01):
     """deeper_cv.py's model with one output, P(not a digit) (a sigmoid), in place of the ten digits'."""
+    import keras
+
     digits = define_model(learning_rate)
     model = keras.Sequential([keras.Input((28, 28, 1)), *digits.layers[:-1],
                               keras.layers.Dense(1, activation="sigmoid")])
@@ -86,6 +92,11 @@ def define_not_a_digit_model(learning_rate=0.01):
 
 def train_not_a_digit(trainX, settings, progress):
     """The judge of "not a digit", trained on the training digits and as many images that are not digits."""
+    import keras
+
+    from handwriting import not_digits
+    from plumbing.progress import fit_verbosity
+
     print(f"drawing {len(trainX) // 2:,} of the digits again and {len(trainX) // 2:,} images that are not digits "
           "(handwriting/not_digits.py) for the judge of not a digit", file=sys.stderr, flush=True)
     images, labels = not_digits.training_set(harness.scale_pixels(trainX)[..., 0], np.random.default_rng(settings.seed))
@@ -133,6 +144,8 @@ class Members:
 def train_handwriting(members, out, settings):
     """Train the members not kept yet, in turn, with one progress line (and ETA) over all of them;
     then save their mean as one model at `out` (with the command's `settings`)."""
+    from plumbing.progress import Progress
+
     store = Members(out)
     todo = [i for i, member in enumerate(members) if not store.kept(i, member)]
     for i in sorted(set(range(len(members))) - set(todo)):
@@ -172,6 +185,8 @@ def main(argv=None):
     default = HANDWRITING_MODEL if args.handwriting else FLAG_ONES_MODEL if args.flag_ones else cli.MODEL
 
     def run():
+        from plumbing.progress import Progress, describe_device
+
         # --model, else a name that says the settings off their defaults: a quick try never replaces a
         # model trained with other settings (refused before training)
         path, settings = experiment.final_model_file(args, default)

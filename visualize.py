@@ -14,22 +14,23 @@ its saliency is the mean over the members. docs/visualize.md says what to look f
 """
 import os
 
-import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
-
 import numpy as np
 
-import handwriting
-from network import saved_model, view
+from network import saved_model
 from plumbing import cli, files
 from plumbing.cli import UserError
 from plumbing.files import save_figure
 
 COLUMNS = 8  # tiles per row of a grid
 GAP_COLOUR = "#d9d9d9"
+# handwriting (scikit-image, SciPy) and network.view (Keras) are imported where they are used, after the
+# flags are read: --help and a mistake answer at once, not after the 6-9 s of importing TensorFlow.
 
 
 def read_digits(path):
     """The image's digits as the model reads them, in reading order: a list of (28, 28, 1)."""
+    import handwriting
+
     candidates = handwriting.find_digits(handwriting.grayscale(handwriting.open_image(path)))
     if not candidates:
         raise UserError(f"{path}: no digit found in the image")
@@ -171,6 +172,8 @@ def main(argv=None):
     args.out = args.out or files.run_folder("visualize.py", model=args.model)
 
     def visualize():
+        from network import view
+
         digits = read_digits(args.image)
         model = saved_model.load(args.model)
         count = len(saved_model.members(model))

@@ -20,7 +20,8 @@ from PIL import Image
 from bench import digits_accuracy
 import harness
 from plumbing import cli
-from plumbing.progress import Progress, format_seconds
+from plumbing.progress import Progress, format_seconds  # (imports Keras quietly)
+from keras.utils import set_random_seed
 from experiments import extensions
 from deeper_cv import define_model
 
@@ -58,7 +59,7 @@ def main(argv=None):
         print(f"| rotation (turns) | translation | zoom | MNIST validation | {os.path.basename(real[0])} "
               "| load_digits 112x112 bilinear | train time |\n|---:|---:|---:|---:|---:|---:|---:|", flush=True)
         for rotation, translation, zoom in args.candidate or CANDIDATES:
-            harness.keras.utils.set_random_seed(1)
+            set_random_seed(1)
             model = define_model()
             if rotation or translation or zoom:
                 model = extensions.with_augmentation(model, rotation, translation, zoom)

@@ -24,7 +24,7 @@ the same model would skip it). Before timing an architecture,
 one untimed fit per path on a small slice pays the process's one-time start-up,
 which would otherwise fall on whichever path ran first. The time reported
 per path is the median over the repeats (all times are kept in the JSON).
-harness.train takes its verbosity from harness.fit_verbosity(): 0 when stdout
+harness.train takes its verbosity from plumbing.progress.fit_verbosity(): 0 when stdout
 is not a terminal, else a progress bar; the tutorial path is always silent.
 
 Throughput is training images / fit seconds (the validation pass is inside
@@ -52,7 +52,7 @@ import keras
 import harness
 from plumbing.cli import UserError
 from plumbing import cli, files
-from plumbing.progress import cpu_name
+from plumbing.progress import cpu_name, fit_verbosity
 from plumbing.scores import versions
 import baseline_cv
 import batchnorm_cv
@@ -246,7 +246,7 @@ def main(argv=None):
                      "quick": args.quick, "seed": SEED,
                      "steps_per_execution": harness.STEPS_PER_EXECUTION,
                      "eval_batch_size": harness.EVAL_BATCH_SIZE,
-                     "project_fit_verbose": harness.fit_verbosity(),
+                     "project_fit_verbose": fit_verbosity(),
                      "flops": "epoch = 3 * forward * train images + forward * validation images"},
         "results": results,
     }, args.out)

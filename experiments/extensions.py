@@ -1,7 +1,9 @@
 """The tutorial's Extensions that change the model or its training images: pixel scaling (--scaling),
 augmentation (--augment) and flags drawn on training 1s (--flag-ones). (train_final.py --handwriting's
-mean of several models with a judge of "not a digit" is network.saved_model.average.)"""
-import keras
+mean of several models with a judge of "not a digit" is network.saved_model.average.)
+
+Keras is imported in the functions that take a model (it is loaded by then): experiment.py reads this
+module's settings while a script reads its flags, before the 6-9 s of importing TensorFlow."""
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -21,6 +23,8 @@ AUGMENT_ZOOM = 0.1
 
 def in_front(model, *layers):
     """`model`'s layers behind `layers`, compiled as `model` was (its optimizer, loss and steps per call)."""
+    import keras
+
     wrapped = keras.Sequential([keras.Input((28, 28, 1)), *layers, *model.layers])
     wrapped.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
                     steps_per_execution=model.steps_per_execution)
@@ -36,6 +40,8 @@ def with_scaling(model, scaling, train_images):
     come from `train_images` only, and live in a Rescaling layer saved with
     the model, so evaluation and prediction scale new images the same way.
     """
+    import keras
+
     if scaling == "normalize":
         return model
     mean = float(train_images.mean())
@@ -52,6 +58,8 @@ def with_augmentation(model, rotation=AUGMENT_ROTATION, translation=AUGMENT_TRAN
     they uncover with 0, MNIST's black background. Their random draws come
     from Keras's seed (keras.utils.set_random_seed), so a run repeats.
     """
+    import keras
+
     fill = {"fill_mode": "constant", "fill_value": 0.0}
     return in_front(model,
                     keras.layers.RandomRotation(rotation, **fill, name="random_rotation"),

@@ -32,9 +32,6 @@ import tempfile
 import threading
 from concurrent.futures.process import BrokenProcessPool  # noqa: F401 (callers catch it)
 
-import plumbing.quiet  # noqa: F401  (before Keras, also in each worker process)
-
-import keras
 import numpy as np
 
 from plumbing.cli import UserError
@@ -69,23 +66,16 @@ def start_worker(threads, queue_for_epochs):
 
 def limit_threads(threads):
     """Size this process's thread pools to its share of the cores (TensorFlow otherwise takes every core)."""
+    import plumbing.quiet  # noqa: F401  (before Keras: a worker starts without TensorFlow's C++ notes)
+
+    import keras
+
     for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[name] = str(threads)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
-
-
-class ReportEpochs(keras.callbacks.Callback):
-    """Calls send((key, epoch, logs)) after every epoch, for the parent's progress line."""
-
-    def __init__(self, key, send):
-        super().__init__()
-        self.key, self.send = key, send
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.send((self.key, epoch, {k: float(v) for k, v in (logs or {}).items()}))
 
 
 EPOCH_TOPIC = "mnist-cv-epochs"  # the Dask event topic that carries the workers' epochs
@@ -103,9 +93,16 @@ class DaskEvents:
 
 def run_fold(fold_function, key, kwargs, destination=None):
     """One fold in a worker: fold_function(**kwargs) with a fresh model; returns (accuracy, history)."""
+    import plumbing.quiet  # noqa: F401  (before Keras: a Dask worker is not started by start_worker)
+
+    import keras
+
     destination = destination or epochs_queue
+    # after every epoch, (key, epoch, logs) for the parent's progress line
+    report = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: destination.put(
+        (key, epoch, {k: float(v) for k, v in (logs or {}).items()})))
     with own_python_random(kwargs["seed"]):
-        accuracy, history, _ = fold_function(**kwargs, callbacks=[ReportEpochs(key, destination.put)], verbose=0)
+        accuracy, history, _ = fold_function(**kwargs, callbacks=[report], verbose=0)
     return accuracy, history
 
 

@@ -4,6 +4,8 @@ import platform
 import sys
 import time
 
+import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
+
 import keras
 
 

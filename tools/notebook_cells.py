@@ -3,8 +3,9 @@
     python tools/notebook_cells.py        # rewrite those cells of tutorial.ipynb from the scripts' current source
 
 Each model cell of tutorial.ipynb (tagged "model:SCRIPT") is the script's own
-code: the imports its define_model needs, define_model itself (and depth_cv.py's
-VARIANTS), then a summary of the model. tests/test_notebook.py checks that
+code: its imports, define_model itself (which imports its Keras layers, so
+that a script reads its flags before Keras loads) and depth_cv.py's
+VARIANTS, then a summary of the model. tests/test_notebook.py checks that
 the cells equal what this writes, so the notebook never shows an old copy.
 The stage scripts are read as text (ast), never imported.
 """
