@@ -51,19 +51,19 @@ def load(path, outputs=(DIGITS, DIGITS + 1)):
 
     `outputs`: the widths of output it may have: the ten digits' probabilities, and after them P(not a
     digit) in a train_final.py --handwriting model (its judge of not a digit alone: outputs=(1,))."""
-    import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
-
-    import keras
-
-    from network import layers  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
-
-    if not os.path.isfile(path):
+    if not os.path.isfile(path):  # said before Keras's seconds of importing
         folder = os.path.dirname(path)
         there = sorted(name for name in os.listdir(folder or ".") if name.endswith(".h5")) \
             if os.path.isdir(folder or ".") else []
         hint = (f"models in {folder or 'this folder'}: {', '.join(there[:3])}{', ...' if len(there) > 3 else ''}; "
                 "name one with --model" if there else "train one with: python train_final.py")
         raise UserError(f"{path}: model file not found ({hint})")
+    import plumbing.quiet  # noqa: F401  (before Keras: TensorFlow starts without its C++ notes)
+
+    import keras
+
+    from network import layers  # noqa: F401  (registers FusedBatchNormalization: batchnorm_cv.py's models load)
+
     try:
         model = keras.models.load_model(path)
     except Exception as e:
