@@ -66,8 +66,12 @@ class Params:
     work_size: tuple = (112, 300)
     # Ink less than this share of full scale from the paper is no digit (blank images; set by eye).
     min_contrast: float = 0.08
-    # The border's median above this is light paper: invert (MNIST is light ink on black); half of full scale.
-    light_paper: float = 0.5
+    # The ink is the tail of the histogram farther from the paper, once the light's slow changes are blurred
+    # away (sigma this share of the long side): dark ink when this low percentile lies farther below than the
+    # mirrored high one lies above. (Was: the border's median over half of full scale is light paper; grey
+    # paper in a vignetted photo read as light ink then.)
+    ink_tail: float = 0.5
+    ink_tail_blur: float = 0.05
     # A margin of paper round the work image, a share of its long side, so a stroke touching the image's
     # edge is a stroke like any other (not doubled by the filters' reflection); set by eye.
     margin: Fraction = Fraction(1, 8)
@@ -370,7 +374,7 @@ def flatten_the_light(gray, kind, margin, params=PARAMS):
     The light's fall-off across a photo is a smooth surface (light_falloff). The paper's shade
     and shadows vary slowly too: a grey opening wider than any stroke estimates them.
     """
-    ink = 1.0 - gray if np.median(border(gray)) > params.light_paper else gray.copy()
+    ink = 1.0 - gray if dark_ink(gray, params) else gray.copy()
     if kind.flatten_falloff:
         ink = ink - light_falloff(ink, params)
     paper = np.median(border(ink))
@@ -378,6 +382,14 @@ def flatten_the_light(gray, kind, margin, params=PARAMS):
     shade = ndimage.grey_opening(ink, size=max(params.min_shade_window, int(max(ink.shape) * kind.shade_window)))
     # (skimage.morphology.white_tophat is ink - shade, without the cap at the paper's level)
     return ink - (np.minimum(shade, paper) if kind.shade_below_paper else shade)
+
+
+def dark_ink(gray, params=PARAMS):
+    """Whether the ink is darker than the paper: once the light's slow changes are taken away (a wide blur),
+    the darkest pixels lie farther below the paper than the lightest lie above it."""
+    detail = gray - ndimage.gaussian_filter(gray, max(gray.shape) * params.ink_tail_blur)
+    darkest, lightest = np.percentile(detail, [params.ink_tail, 100 - params.ink_tail])
+    return -darkest > lightest
 
 
 def light_falloff(ink, params=PARAMS):
