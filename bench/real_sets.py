@@ -1,13 +1,16 @@
 """How well the reader does on every real set in ../shared, on the part tuned on and the part only confirmed on.
 
-    python -m bench.real_sets --model final_model_handwriting.h5 [--model other.h5] [--shared ../shared] [--out F.json]
+    python -m bench.real_sets --model final_model_handwriting.h5 [--model other.h5] [--rapidocr] [--out F.json]
 
 Reads every image as predict_image.py does (handwriting.find_digits, then
 handwriting.read_numbers) and prints, per model, one table with the tuning
 part and the confirming part side by side: numbers read exactly (photos,
 drawings, scans), single digits read right, real digits answered "no digit"
 or "?", non-digits answered "no digit" (letters, doodles, photos); then the
-worst sources of each part.
+worst sources of each part. --rapidocr reads the same images with RapidOCR
+(`pip install rapidocr onnxruntime`: PaddleOCR's text detection and
+recognition as ONNX, a general OCR engine), keeping the digits of each text
+line it finds, lines top to bottom joined by a space, for comparison.
 
 The split is fixed, by source, before any figure was looked at: the first
 development sets (real_digits, real_numbers: tuned on for rounds, they have
@@ -74,6 +77,20 @@ def read_all(model, images):
     return [a["number"] for a in handwriting.read_numbers(model, grays)]
 
 
+def read_with_rapidocr(images):
+    """RapidOCR's reading of each image: the digits of each text line found, lines joined by a space."""
+    from rapidocr import RapidOCR  # (not a requirement of the project: for this comparison only)
+
+    engine, read = RapidOCR(params={"Global.log_level": "critical"}), []
+    for image in images:
+        found = engine(image["path"])
+        lines = [("".join(ch for ch in text if ch.isdigit()), box) for text, box in
+                 zip(found.txts or (), found.boxes if found.boxes is not None else ())]
+        lines = sorted((box[:, 1].mean(), digits) for digits, box in lines if digits)
+        read.append(" ".join(digits for _, digits in lines))
+    return read
+
+
 def rows_of(images, read):
     """The table's rows: (measure, {part: (hits, count)})."""
     def count(pick, hit):
@@ -117,6 +134,7 @@ def main(argv=None):
     parser.add_argument("--model", action="append", metavar="PATH",
                         help="a model to measure; repeat for several (default: final_model_handwriting.h5)")
     parser.add_argument("--shared", default=SHARED, metavar="DIR", help=f"the real sets' folder (default: {SHARED})")
+    parser.add_argument("--rapidocr", action="store_true", help="also read them with RapidOCR, for comparison")
     parser.add_argument("--out", metavar="FILE.json", help="also write every image's answer here")
     args = parser.parse_args(argv)
 
@@ -129,8 +147,10 @@ def main(argv=None):
                           f"{len({(i['set'], i['source']) for i in images if i['part'] == part})} sources"
                           for part in PARTS))
         answers = {}
-        for path in args.model or ["final_model_handwriting.h5"]:
-            read = read_all(files.load_model(path), images)
+        readers = [(path, lambda path=path: read_all(files.load_model(path), images))
+                   for path in args.model or ["final_model_handwriting.h5"]]
+        for path, reader in readers + ([("RapidOCR", lambda: read_with_rapidocr(images))] if args.rapidocr else []):
+            read = reader()
             answers[path] = read
             print(f"\n{os.path.basename(path)}\n\n| measure | tuning part | confirming part |\n| --- | ---: | ---: |")
             for measure_name, by_part in rows_of(images, read):
