@@ -286,7 +286,8 @@ def find_sheet(gray, params=PARAMS):
     sheet = morphology.convex_hull_image(largest)
     if not looks_like_a_sheet(gray, smooth, light, sheet, params):
         return None
-    return inside_the_edge(smooth, sheet, params)
+    sheet = inside_the_edge(smooth, sheet, params)
+    return sheet if sheet.any() else None  # (a sliver of a sheet has nothing inside its edge)
 
 
 def largest_region(mask):
