@@ -388,10 +388,13 @@ def flatten_the_light(gray, kind, margin, params=PARAMS):
 
 
 def dark_ink(gray, params=PARAMS):
-    """Whether the ink is darker than the paper: once the light's slow changes are taken away (a wide blur),
-    the darkest pixels lie farther below the paper than the lightest lie above it."""
-    detail = gray - ndimage.gaussian_filter(gray, max(gray.shape) * params.ink_tail_blur)
-    darkest, lightest = np.percentile(detail, [params.ink_tail, 100 - params.ink_tail])
+    """Whether the ink is darker than the paper: once the light's slow changes are taken away (a wide blur,
+    done at a long side of 64 pixels: as smooth, and fast), the darkest pixels lie farther below the paper
+    than the lightest lie above it."""
+    small = at_work_size(gray, (64, 64))
+    light = ndimage.gaussian_filter(small, max(small.shape) * params.ink_tail_blur)
+    light = np.asarray(Image.fromarray(light.astype(np.float32), "F").resize(gray.shape[::-1], Image.BILINEAR))
+    darkest, lightest = np.percentile(gray - light, [params.ink_tail, 100 - params.ink_tail])
     return -darkest > lightest
 
 
