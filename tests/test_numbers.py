@@ -205,3 +205,19 @@ def test_a_photo_of_a_number_on_paper_is_still_read():
     found = handwriting.find_digits(gray)
     assert len(found) == 4
     assert_boxes_near(found, drawn)
+
+
+def test_the_ink_is_the_tail_farther_from_the_paper():
+    """dark_ink: grey paper darkened at the border (a phone's vignetting) is still paper under dark ink; light
+    strokes on black are light ink; faint dark strokes under light falling off across the image are dark ink."""
+    from handwriting import pipeline
+
+    yy, xx = np.mgrid[-1:1:300j, -1:1:400j]
+    strokes = np.zeros((300, 400), bool)
+    for left in (60, 160, 260):
+        strokes[80:220, left:left + 8] = True
+    vignetted = 0.6 - 0.25 * (xx ** 2 + yy ** 2) / 2  # border about 0.43, under half scale: read as dark before
+    assert pipeline.dark_ink(np.where(strokes, 0.15, vignetted))
+    assert not pipeline.dark_ink(np.where(strokes, 1.0, 0.0))
+    falloff = 0.75 - 0.15 * xx  # light falling off across the sheet, wider than the strokes' contrast
+    assert pipeline.dark_ink(np.where(strokes, falloff - 0.1, falloff))
