@@ -7,10 +7,14 @@ Also writes, into --out: confusion_matrix.png, metrics.json (the confusion
 counts and per-class accuracy) and misclassified.png (the test digits it got
 wrong, with true and predicted labels).
 
---images DIR scores the model on your own images instead, read as
-predict_image.py reads them: labelled by a labels.csv in DIR (columns file,
-label) or else by their names, <label>_anything.png. It prints the accuracy
-and each image read wrong, with what it was read as.
+--images DIR scores the model on your own images instead, read exactly as
+predict_image.py reads them (a number, "?" for an unsure digit, "no digit"):
+labelled by a labels.csv in DIR (columns file,label; the label is the digits
+as a person reads them, lines joined by one space, empty for an image with
+no digit) or else by their names, <label>_anything.png (none_anything.png:
+no digit). It prints the images read right, the numbers read exactly, the
+digits read right, the images with no digit answered "no digit", and each
+image read wrong with what it was read as.
 """
 import os
 import sys
@@ -44,23 +48,30 @@ def save_gallery(images, true, predicted, path):
 
 
 def evaluate_images(model, labelled):
-    """Print the share of `labelled` images read right, then each one read wrong; returns the accuracy."""
+    """Read each of `labelled` [(path, label)] as predict_image.py does (a number, "?" for an unsure digit, ""
+    for no digit) and print how many were read right, what kind of right, and each one read wrong."""
     import handwriting
+    from handwriting.labels import score
 
     read, wrong = [], []
     for path, label in labelled:
         try:
-            read.append((path, label, handwriting.read_digit(path)))
-        except UserError as e:  # a blank or broken image is read wrong, and says why
-            wrong.append(f"{path}: a {label}, read as nothing ({e})")
-    if read:
-        digits = np.stack([digit for _, _, digit in read])
-        probs, _ = saved_model.predict(model, digits)
-        for (path, label, _), p in zip(read, probs):
-            if p.argmax() != label:
-                wrong.append(f"{path}: a {label}, read as {p.argmax()} (p={p.max():.3f})")
+            read.append((path, label, handwriting.grayscale(handwriting.open_image(path))))
+        except UserError as e:  # a broken image is read wrong, and says why
+            wrong.append(f"{path}: {label or 'no digit'}, read as nothing ({e})")
+    answers = handwriting.read_numbers(model, [gray for _, _, gray in read])
+    numbers = [(label, answer["number"]) for (_, label, _), answer in zip(read, answers)]
+    wrong += [f"{path}: {label or 'no digit'}, read as {answer['number'] or 'no digit'}"
+              for (path, label, _), answer in zip(read, answers) if answer["number"] != label]
     right = len(labelled) - len(wrong)
     print("> %.3f (%d of %d images read right)" % (right / len(labelled) * 100, right, len(labelled)))
+    with_digits = [label for _, label in labelled if label]
+    digits = sum(len(label.replace(" ", "")) for label in with_digits)
+    digits_right = sum(score(label, number)[0] for label, number in numbers if label)
+    exact = sum(label == number for label, number in numbers if label)
+    no_digit = sum(number == "" for label, number in numbers if not label)
+    print(f"numbers read exactly: {exact} of {len(with_digits)}; digits read right: {digits_right} of {digits}; "
+          f"images with no digit answered no digit: {no_digit} of {len(labelled) - len(with_digits)}")
     for line in sorted(wrong):
         print(line)
     return right / len(labelled)
@@ -70,8 +81,8 @@ def main(argv=None):
     parser = cli.parser_for("evaluate_final.py", __doc__.splitlines()[0])
     cli.add_flag(parser, "model")
     parser.add_argument("--images", metavar="DIR",
-                        help="score on your own labelled images in DIR instead (labels.csv with columns file,label, "
-                             "or file names <label>_anything.png)")
+                        help="score on your own labelled images in DIR instead, read as predict_image.py reads them "
+                             "(labels.csv with columns file,label, or file names <label>_anything.png)")
     cli.add_data_args(parser, limit=False)
     cli.add_flag(parser, "out", default_text="results/evaluate_final, or results/evaluate_final-<the model file's "
                                              "stem> for another model")

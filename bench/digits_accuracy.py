@@ -54,7 +54,7 @@ def real_digits_set(folder, name=None):
     ours = np.stack([image if image is not None else np.zeros((28, 28, 1), np.float32) for image in ours])
     return (f"{name or folder} ({len(labels)} images)", ours,
             np.stack([handwriting.plain_resize(handwriting.open_image(p)) for p in paths])[..., None],
-            np.asarray(labels), found)
+            np.asarray(labels, int), found)
 
 
 def load_or_none(path):

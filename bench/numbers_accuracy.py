@@ -22,7 +22,6 @@ import argparse
 import csv
 import dataclasses
 import datetime
-import difflib
 import os
 import tempfile
 
@@ -33,6 +32,7 @@ from sklearn.datasets import load_digits
 import handwriting
 from bench import number_sets
 from handwriting import reading
+from handwriting.labels import score
 from network import saved_model
 from plumbing import cli
 from plumbing.progress import cpu_name
@@ -56,20 +56,6 @@ DECISIONS = [("as it is", reading.DECISION)] + [
         ("no_digit_unsure_share 0.51 (more than half ? is no digit)", dict(no_digit_unsure_share=0.51)),
     ]]
 SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-
-
-def score(label, number):
-    """(digits read right, digits answered "?" or no digit) of one read number against its label."""
-    truth, read = label.replace(" ", ""), number.replace(" ", "")
-    if not read:
-        return 0, len(truth)
-    right = unsure = 0
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, truth, read, autojunk=False).get_opcodes():
-        if op == "equal":
-            right += i2 - i1
-        elif op == "replace":
-            unsure += min(i2 - i1, read[j1:j2].count("?"))
-    return right, unsure
 
 
 def labelled_folder(folder):

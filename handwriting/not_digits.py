@@ -10,7 +10,9 @@ short words of them run together as one piece of ink (cursive), scribbles
 (smooth random paths, squiggles of a random walk, zigzags, spirals, hatching),
 shapes (stars, arrows, hearts, faces, ticks), blobs and textures. Each is drawn large, then fitted
 into 20x20 and centred by mass with the pipeline's own fit_digit, as a
-candidate found in a photo is. bench/number_sets.py draws its letters and
+candidate found in a photo is. Beside them, a share of what the reader itself
+cuts out of photos with no digit (cut_outs: crops of scikit-image's sample
+scenes), as it cuts them. bench/number_sets.py draws its letters and
 scribbles with its own code (its own stroke templates, pen and walk), but of
 the same kinds as the pen letters and squiggles here: on those kinds it
 measures less whether this carries over to what it never saw.
@@ -49,6 +51,12 @@ PEN_LETTERS = {
     "#": [[(0.35, 0), (0.25, 1)], [(0.75, 0), (0.65, 1)], [(0, 0.35), (1, 0.35)], [(0, 0.65), (1, 0.65)]],
     "+": [[(0.5, 0), (0.5, 1)], [(0, 0.5), (1, 0.5)]],
 }
+# scikit-image's sample photos that come with it and show no digit or text, for cut_outs(). (Its text and
+# page show text; clock, microaneurysms, shepp_logan_phantom and binary_blobs are bench/number_sets.py's
+# other_photos, a set of photos the judge never learns from.)
+SCENES = ["astronaut", "coffee", "camera", "chelsea", "rocket", "brick", "moon", "coins", "horse", "grass", "gravel",
+          "hubble_deep_field", "retina", "cell", "immunohistochemistry", "logo", "colorwheel", "checkerboard"]
+CUT_OUT_SHARE = 0.25  # of the non-digits made, the rest drawn as above
 SIZE = 96  # drawing canvas, pixels: glyphs about 60 high, as a digit in a photo is after the pipeline
 
 
@@ -59,7 +67,8 @@ def training_set(digits, rng):
     n = len(digits)
     order = rng.permutation(n)
     again = redrawn(digits[order[n // 2:]], rng)
-    made = make(n // 2, rng)
+    cut = int(n // 2 * CUT_OUT_SHARE)
+    made = np.concatenate([make(n // 2 - cut, rng), cut_outs(cut, rng)])
     turns = rng.integers(1, 5, len(made))  # a quarter, half or three quarters of a turn, or mirrored
     turned = np.stack([np.rot90(image, k) if k < 4 else image[:, ::-1] for image, k in zip(made, turns)])
     images = np.concatenate([digits[order[:n // 2]], again, made, turned]).astype(np.float32)[..., None]
@@ -77,6 +86,31 @@ def make(count, rng):
         if ink.max() > 0.5:  # (a glyph can fall off the canvas: draw another)
             images.append(fitted(ink, rng))
     return np.stack(images)
+
+
+def cut_outs(count, rng):
+    """`count` candidates (count, 28, 28) that the reader finds in random crops of SCENES (a tenth to all of
+    each side, as a phone frames part of a scene): the hard cases, made as the reader makes them."""
+    from skimage import data  # (scikit-image's sample photos: read only when the judge is trained)
+
+    from handwriting.numbers import find_digits
+
+    scenes = [np.asarray(getattr(data, name)(), np.float64) for name in SCENES]
+    scenes = [(s.mean(axis=2) if s.ndim == 3 else s) / max(s.max(), 1) for s in scenes]
+    found = []
+    while len(found) < count:
+        scene = scenes[int(rng.integers(len(scenes)))]
+        h, w = scene.shape
+        ch, cw = int(h * rng.uniform(0.1, 1)), int(w * rng.uniform(0.1, 1))
+        top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        found += [c.image for c in find_digits(scene[top:top + ch, left:left + cw]) if not stick(c.image)]
+    return np.stack(found[:count]).astype(np.float32)
+
+
+def stick(image):
+    """A cut-out as narrow as a 1 (under 0.4 of its height wide): a 1 for all the judge could tell, not learnt."""
+    cols, rows = np.flatnonzero((image > 0.5).any(axis=0)), np.flatnonzero((image > 0.5).any(axis=1))
+    return not cols.size or cols[-1] - cols[0] + 1 < 0.4 * (rows[-1] - rows[0] + 1)
 
 
 def redrawn(digits, rng):

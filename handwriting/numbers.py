@@ -6,9 +6,7 @@
         print(c.line, c.box)       # c.image: the 28x28 the model reads
 
 The pipeline finds the ink and its pieces once for the whole image
-(pipeline.py); a photo read whole whose flattened background is not paper's
-(on_paper: textured, or mostly ink) has no candidate; then, in terms of the
-line's typical digit height:
+(pipeline.py); then, in terms of the line's typical digit height:
 specks are dropped, a line written at a steep angle is turned level
 (deskew), pieces of one digit join (group_pieces: a broken stroke, a 5's
 flag, a 4 in two strokes, a 7's cross bar), the digits are put on lines
@@ -20,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage, sparse, stats
+from scipy import ndimage, sparse
 
 from handwriting import pipeline
 
@@ -80,16 +78,6 @@ class NumberParams:
     # digits leaning more than this (degrees) on average are a turned sheet, turned level first
     # (photo_02 leans about 50; handwriting's own slant, MNIST's too, is mostly under 30)
     deskew: float = 35.0
-    # A photo read whole (no sheet found on a desk) is writing on paper only when, once flattened, its
-    # background is nearly flat: the robust spread (normal-scaled median absolute deviation) of the pixels off
-    # the ink, as a share of the ink's peak, at most paper_spread; and ink-like pixels cover at most ink_cover of
-    # it unless the background is a drawing's flat one (spread under flat). Measured (bench/numbers_accuracy.py's
-    # sets): real photos of paper in ../shared/real_digits and real_numbers spread at most 0.033 (photo_0.jpg)
-    # and cover at most 0.22 (photo_05.jpg); skimage.data's scenes spread 0.046 (coins) to 0.11 (camera), or
-    # cover 0.3 to 0.98 (brick, grass, gravel, horse's 0.36 at spread 0.003: too flat to tell)
-    paper_spread: float = 0.04
-    ink_cover: float = 0.3
-    flat: float = 0.01
     # at most this many pieces are grouped (the most inked), and this many candidates answered
     max_pieces: int = 300
     max_candidates: int = 64
@@ -110,8 +98,6 @@ def find_digits(gray, params=NUMBER_PARAMS):
     """Every digit candidate in a grayscale image (float, [0, 1]), in reading order; [] when there is none."""
     found = pipeline.ink_pieces(gray)
     if found is None:
-        return []
-    if not on_paper(found, params):
         return []
     image, labels = found.image, found.pieces
 
@@ -138,26 +124,6 @@ def find_digits(gray, params=NUMBER_PARAMS):
     every = np.any(masks, axis=0)
     return [Candidate(pipeline.fit_digit(*pipeline.crop_to_strokes(image * ~(every & ~full), full)), to_image(box), n)
             for (n, box, _), full in zip(digits, masks)]
-
-
-def background_spread(ink):
-    """(spread, cover) of an Ink inside its margin: the robust spread of the pixels off the ink (normal-scaled
-    median absolute deviation, as a share of the ink's peak) and the share of the pixels that are ink-like."""
-    m = ink.frame.margin
-    inside = (slice(m, ink.image.shape[0] - m), slice(m, ink.image.shape[1] - m))
-    image, pieces = ink.image[inside], ink.pieces[inside]
-    off = image[pieces == 0]
-    spread = float(stats.median_abs_deviation(off, scale="normal")) if off.size else 0.0
-    return spread, float((pieces > 0).mean())
-
-
-def on_paper(ink, params=NUMBER_PARAMS):
-    """Whether an Ink is writing on paper: a sheet found on a desk or a drawing is; a photo read whole only
-    when its flattened background is nearly flat and not mostly ink (a scene's texture is neither)."""
-    if ink.kind.name != "photo":
-        return True
-    spread, cover = background_spread(ink)
-    return spread <= params.paper_spread and (cover <= params.ink_cover or spread < params.flat)
 
 
 def piece_boxes(slices, kept):

@@ -43,3 +43,13 @@ def test_training_set_holds_the_digits_half_redrawn_and_as_many_non_digits():
     assert labels.sum() == 40  # half the set is not digits: 20 made and 20 of those turned or mirrored
     is_a_given_digit = [np.array_equal(image[..., 0], digits[0]) for image in images]
     assert sum(is_a_given_digit) == 20 and not labels[is_a_given_digit].any()  # the other 20 are redrawn
+
+
+def test_cut_outs_are_what_the_reader_finds_in_scenes_but_no_sticks():
+    images = not_digits.cut_outs(12, np.random.default_rng(0))
+    assert images.shape == (12, 28, 28) and images.dtype == np.float32 and images.max() <= 1
+    assert not any(not_digits.stick(image) for image in images)  # a 1 for all the judge could tell: left out
+    np.testing.assert_array_equal(images, not_digits.cut_outs(12, np.random.default_rng(0)))
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 12:16] = 1
+    assert not_digits.stick(one) and not not_digits.stick(np.rot90(one))

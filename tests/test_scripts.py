@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import AUGMENTATION_LAYERS, REPO, assert_one_line_error, run_script
+import harness
+from handwriting.labels import score as labels_score
+from conftest import AUGMENTATION_LAYERS, REPO, assert_one_line_error, mnist_path, run_script
 from network import saved_model
 
 FOLD_LINE = re.compile(r"^> (\d+\.\d{3})$")
@@ -266,71 +268,62 @@ def test_missing_image(small_model, tmp_path):
 
 # ---------------------------------------------------------------- evaluate_final.py --images
 
-def ink_images(folder):
-    """Eight dark strokes on white paper (a bar, a cross, a ring, ...) and a blank sheet, as PNG files."""
-    from PIL import ImageDraw
+def mnist_numbers(folder, count=4):
+    """`count` numbers of two to four MNIST test digits written dark on white side by side, and a blank sheet, as
+    PNG files: {name: the number's digits}."""
+    _, _, test_x, test_y = harness.load_dataset(mnist_path())
     folder.mkdir()
-    names = []
-    for i in range(8):
-        img = Image.new("L", (120, 120), 255)
-        draw = ImageDraw.Draw(img)
-        if i % 2:
-            draw.ellipse([30 + i, 20, 90 - i, 100], outline=0, width=8)
-        else:
-            draw.line([(60 + 3 * i, 15), (60 - 3 * i, 105)], fill=0, width=9)
-            draw.line([(30, 30 + 8 * i), (90, 30 + 4 * i)], fill=0, width=9)
-        names.append(f"ink_{i}.png")
-        img.save(folder / names[-1])
+    numbers, k = {}, 0
+    for i in range(count):
+        n = 2 + i % 3
+        strip = np.concatenate([np.pad(test_x[k + j, :, :, 0], 8) for j in range(n)], axis=1)
+        numbers[f"number_{i}.png"] = "".join(str(int(test_y[k + j].argmax())) for j in range(n))
+        Image.fromarray(np.uint8(255 - strip)).resize((strip.shape[1] * 4, strip.shape[0] * 4)).save(
+            folder / f"number_{i}.png")
+        k += n
     Image.new("L", (120, 120), 255).save(folder / "blank.png")
-    return names
+    numbers["blank.png"] = ""
+    return numbers
 
 
-@pytest.fixture
-def random_model(tmp_path):
-    """An untrained model with fixed weights: what it reads is what the test checks against."""
-    import baseline_cv
-    import keras
-    keras.utils.set_random_seed(0)
-    path = tmp_path / "random.h5"
-    saved_model.save(baseline_cv.define_model(), path)
-    return path
-
-
-def test_evaluate_own_images_prints_accuracy_and_each_misread(random_model, tmp_path):
-    import handwriting
-    names = ink_images(tmp_path / "mine")
-    read = saved_model.load(str(random_model)).predict(
-        np.stack([handwriting.read_digit(str(tmp_path / "mine" / n)) for n in names]), verbose=0).argmax(axis=1)
-    # Labels: the first five as the model reads them, the other three and the blank sheet not.
-    labels = [int(d) if i < 5 else (int(d) + 1) % 10 for i, d in enumerate(read)]
-    rows = ["file,label,source"] + [f"{n},{label},drawn" for n, label in zip(names, labels)] + ["blank.png,4,empty"]
+def test_evaluate_own_images_reads_numbers_as_predict_image_does(small_model, tmp_path):
+    """--images reads each image as predict_image.py does and scores whole numbers, digits and "no digit"."""
+    numbers = mnist_numbers(tmp_path / "mine")
+    predicted = json.loads(run_script("predict_image.py", tmp_path / "mine", "--model", small_model, "--json").stdout)
+    read = {os.path.basename(entry["path"]): entry["number"] for entry in predicted}
+    labels = dict(numbers, **{"number_3.png": "1" if read["number_3.png"] != "1" else "2"})  # one labelled wrong
+    rows = ["file,label,source"] + [f"{name},{label},drawn" for name, label in labels.items()]
     (tmp_path / "mine" / "labels.csv").write_text("\n".join(rows) + "\n")
-    expected = sorted([f"{tmp_path / 'mine' / n}: a {labels[i]}, read as {read[i]} (p=" for i, n in
-                       list(enumerate(names))[5:]] + [f"{tmp_path / 'mine' / 'blank.png'}: a 4, read as nothing ("])
 
-    result = run_script("evaluate_final.py", "--images", tmp_path / "mine", "--model", random_model)
+    result = run_script("evaluate_final.py", "--images", tmp_path / "mine", "--model", small_model)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "> 55.556 (5 of 9 images read right)"
-    assert len(lines) == 5 and all(line.startswith(start) for line, start in zip(lines[1:], expected)), lines
-    assert "no digit found" in lines[1 + expected.index(next(e for e in expected if "blank" in e))]
+    right = sum(read[name] == label for name, label in labels.items())
+    assert right <= 4 and read["blank.png"] == ""  # number_3's label is wrong; the blank sheet is no digit
+    assert lines[0] == f"> {100 * right / 5:.3f} ({right} of 5 images read right)"
+    digits = sum(labels_score(label, read[name])[0] for name, label in labels.items() if label)
+    assert lines[1] == (f"numbers read exactly: {right - 1} of 4; digits read right: {digits} of "
+                        f"{sum(map(len, labels.values()))}; images with no digit answered no digit: 1 of 1")
+    wrong = sorted(f"{tmp_path / 'mine' / name}: {label}, read as {read[name] or 'no digit'}"
+                   for name, label in labels.items() if read[name] != label)
+    assert lines[2:] == wrong and len(wrong) == 5 - right
 
-    # The same images labelled by their names, <label>_anything.png; others are skipped.
+    # The same images labelled by their names, <label>_anything.png (none_: no digit); others are skipped.
     named = tmp_path / "named"
     named.mkdir()
-    for n, label in zip(names, labels):
-        (named / f"{label}_{n}").write_bytes((tmp_path / "mine" / n).read_bytes())
+    for name, label in labels.items():
+        (named / f"{label or 'none'}_{name}").write_bytes((tmp_path / "mine" / name).read_bytes())
     (named / "unlabelled.png").write_bytes((tmp_path / "mine" / "blank.png").read_bytes())
-    result = run_script("evaluate_final.py", "--images", named, "--model", random_model)
+    result = run_script("evaluate_final.py", "--images", named, "--model", small_model)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "> 62.500 (5 of 8 images read right)"
-    assert "1 of 9 images have no label in their name" in result.stderr
+    assert result.stdout.splitlines()[:2] == lines[:2]
+    assert "1 of 6 images have no label in their name" in result.stderr
 
 
 @pytest.mark.parametrize("case, words", [
     ("missing", ["missing", "no such folder"]),
     ("unlabelled", ["unlabelled", "no labels"]),
-    ("bad label", ["labels.csv", "line 2", "not a digit"]),
+    ("bad label", ["labels.csv", "line 2", "is not digits"]),
     ("missing file", ["labels.csv", "line 3", "gone.png", "not found"]),
     ("no columns", ["labels.csv", "file,label"]),
 ])
