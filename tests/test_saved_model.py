@@ -83,7 +83,7 @@ def test_every_script_reads_the_ten_digits_only(model, model_file, tmp_path, cap
     [answer] = handwriting.read_numbers(model, [handwriting.grayscale(handwriting.open_image(SAMPLE))])
     assert answer["number"] == "7" and len(answer["digits"][0]["probabilities"]) == 10
     assert ("not_a_digit" in answer["digits"][0]) == (model.output_shape[-1] == 11)
-    assert evaluate_final.evaluate_images(model, [(SAMPLE, 7)]) == 1.0
+    assert evaluate_final.evaluate_images(model, [(SAMPLE, "7")]) == 1.0
     with open(SAMPLE, "rb") as f:
         web = predict_web.predict(model, threading.Lock(), f.read(), explain=True)
     assert web["number"] == "7" and len(web["explain"]) == 1
