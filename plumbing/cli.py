@@ -101,7 +101,7 @@ def positive(parser, args, *names):
     for name in names:
         value = getattr(args, name.replace("-", "_"), None)
         if value is not None and value < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name} {value} must be at least 1")
 
 
 def parser_for(prog, description, **kwargs):

@@ -22,7 +22,7 @@ MISTAKES = {
     "depth_cv.py": (["--variant", "wide"], "invalid choice"),
     "train_final.py": (["--epochs", "0"], "--epochs 0 must be at least 1"),
     "study.py": (["--folds", "1"], "--folds"),
-    "harness.py": (["--limit", "0"], "--limit"),
+    "harness.py": (["--limit", "0"], "--limit 0 must be at least 1"),
     "evaluate_final.py": (["--no-such-flag"], "unrecognized arguments"),
     "predict_image.py": (["--top-k", "0"], "--top-k"),
     "predict_web.py": (["--port", "70000"], "--port"),
