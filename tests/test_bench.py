@@ -96,3 +96,28 @@ def test_tiny_run_writes_results(mnist, tmp_path):
     for key in ("project_images_per_s", "tutorial_images_per_s", "speedup", "project_gflops"):
         assert baseline[key] > 0
     assert results["machine"]["matmul_gflops"] > 0
+
+
+def test_real_sets_split_by_source_and_count_each_part(tmp_path):
+    """bench.real_sets: the first development sets are tuning; others go by their source's hash, the same
+    source always to the same part; each measure counts its part's images only."""
+    from bench import real_sets
+
+    assert real_sets.part_of("real_digits", "real_digits") == "tune"
+    parts = {real_sets.part_of(f"owner{i}/repo", "real_numbers_2") for i in range(40)}
+    assert parts == {"tune", "confirm"}  # (40 sources: both parts, with near certainty of a fair hash)
+    assert real_sets.part_of("abc", "real_nondigits") == real_sets.part_of("abc", "real_digits_2")
+    assert real_sets.source_tag("real_digits_2", {"source": "me/digits@0123abcd:a/b.png crop(1,2,3,4)"}) == "me/digits"
+    (tmp_path / "real_numbers_2").mkdir()
+    (tmp_path / "real_numbers_2" / "labels.csv").write_text("file,label,kind,source\na.png,12 3,photo,x\n"
+                                                             "b.png,45,drawing,y\n")
+    (tmp_path / "real_nondigits").mkdir()
+    (tmp_path / "real_nondigits" / "labels.csv").write_text("file,kind,what,source\nc.png,letter,A,x\n")
+    images = real_sets.real_images(str(tmp_path))
+    assert [(i["shows"], i["label"], i["source"]) for i in images] == [("number", "12 3", "x"),
+                                                                      ("number", "45", "y"), ("none", "", "x")]
+    rows = dict(real_sets.rows_of(images, ["12 3", "4?", "7"]))
+    part_x, part_y = real_sets.part_of("x", "real_numbers_2"), real_sets.part_of("y", "real_numbers_2")
+    exact = rows["numbers read exactly"]
+    assert sum(exact[p][1] for p in real_sets.PARTS) == 2 and exact[part_x][0] == 1
+    assert exact[part_y][0] == 0 and rows["non-digits answered no digit"][part_x] == (0, 1)
