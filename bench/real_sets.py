@@ -66,8 +66,7 @@ def real_images(shared):
                 tag = source_tag(folder, row)
                 images.append(dict(path=os.path.join(shared, folder, row["file"]), set=folder, shows=shows,
                                    label=row.get("label", "") if shows != "none" else "",
-                                   kind=row.get("kind") or ("drawing" if row["file"].startswith(("gimp", "paint"))
-                                                            else "photo"),
+                                   kind=row.get("kind", ""),
                                    source=tag, part=part_of(tag, folder)))
     return images
 
