@@ -11,6 +11,9 @@ Every input is made here from Pillow drawings, bench/sheet_digits.py (seeded) an
 load_digits, so nothing but the small .npz is committed. Each input's SHA-256 is pinned beside its
 digit: when an input changes (a new Pillow or libjpeg encodes a JPEG differently, sheet_digits
 draws differently), the test says so rather than blaming the pipeline.
+
+Changed on purpose since: "grainy pencil on a desk, uneven light", re-pinned when a ruled line had to be
+inked along half its length (the Hough transform had joined the paper's grain into "lines" and erased them).
 """
 import hashlib
 import io
