@@ -65,10 +65,6 @@ class NumberParams:
     # a group whose strokes are wider than this share of its longer side is a blot or a shadow, not a digit
     # (a thick marker's 1 is about 0.2)
     blot: float = 0.4
-    # a piece whose share of pixels over the high threshold is under this share of the sharpest piece's is a
-    # shadow's soft edge (measured: digits of one number 0.66 and more of the sharpest, on photo_03's faint
-    # pencil; shadows on bench/sheet_digits.py's sheets 0.47 and less)
-    sharp: float = 0.55
     # on a sheet on a desk, a piece with more than this share of its ink within 1/40 of the image of the
     # sheet's edge is the desk or a shadow seen past the edge (measured: digits up to 0.28, on photo_04's
     # narrow strip; the edges and shadows of bench/sheet_digits.py's photos 0.41 and more)
@@ -141,11 +137,6 @@ def number_pieces(ink, off_sheet=None, params=NUMBER_PARAMS):
     typical = typical_height(boxes, strong[kept - 1])
     big = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= params.speck * typical
     kept, boxes = kept[big], boxes[big]
-    # a stroke's edges are sharp: most of its pixels are over the high threshold; a shadow's edge is a ramp
-    sharpness = np.array([strong[k - 1] / (ink.pieces[t:b, left:r] == k).sum()
-                          for k, (t, left, b, r) in zip(kept, boxes)])
-    sharp = sharpness >= params.sharp * sharpness.max() if len(kept) else np.zeros(0, bool)
-    kept, boxes = kept[sharp], boxes[sharp]
     if off_sheet is not None:
         inside = np.array([off_sheet[top:bottom, left:right][ink.pieces[top:bottom, left:right] == k].mean()
                            <= params.sheet_edge for k, (top, left, bottom, right) in zip(kept, boxes)], bool)
