@@ -114,6 +114,17 @@ def test_two_lines_are_read_top_to_bottom_left_to_right():
     assert_boxes_near(found, drawn)
 
 
+def test_a_fainter_softer_row_under_a_bold_one_is_read_too():
+    """A second row written fainter and softer (pencil under marker) is digits, not a shadow: every piece
+    is kept whatever the sharpest piece in the image (the judge, not a share of it, tells shadows)."""
+    from PIL import ImageFilter
+
+    bold, _ = draw_number(["2047"])
+    faint = Image.fromarray((255 - 0.6 * (255 - np.asarray(bold, float))).astype(np.uint8))
+    img = Image.fromarray(np.concatenate([np.asarray(bold), np.asarray(faint.filter(ImageFilter.GaussianBlur(2)))]))
+    assert [c.line for c in find(img)] == [0] * 4 + [1] * 4
+
+
 def test_specks_and_dots_are_not_digits():
     img, drawn = draw_number(["12"])
     draw = ImageDraw.Draw(img)
