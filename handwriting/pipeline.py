@@ -434,9 +434,21 @@ def remove_ruled_lines(ink, shortest=0.6, params=PARAMS):
     angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])
     for angle in (np.median(angles), (np.median(angles) + 90) % 180):  # ruled, and squared paper's other lines
         near = np.abs((angles - angle + 90) % 180 - 90) < p.ruled_angle
-        if near.sum() >= p.min_ruled_lines:
+        if distinct_lines(np.asarray(lines, float)[near], angle, 2 * max(1, round(max(h, w) * p.ruled_half_width)) + 1) \
+                >= p.min_ruled_lines:
             ink = erase_lines(ink, np.asarray(lines, float)[near], angle, p)
     return ink
+
+
+def distinct_lines(lines, angle, width):
+    """How many lines these Hough segments (parallel, at `angle` degrees) lie on: a thick line gives several
+    segments side by side, within `width` pixels of one another."""
+    if not len(lines):
+        return 0
+    a = np.radians(angle)
+    middles = lines.mean(axis=1)  # (x, y) of each segment's middle
+    offsets = np.sort(middles[:, 1] * np.cos(a) - middles[:, 0] * np.sin(a))  # across the lines
+    return 1 + int((np.diff(offsets) > width).sum())
 
 
 def erase_lines(ink, lines, angle, params=PARAMS):

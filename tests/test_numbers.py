@@ -125,6 +125,34 @@ def test_a_fainter_softer_row_under_a_bold_one_is_read_too():
     assert [c.line for c in find(img)] == [0] * 4 + [1] * 4
 
 
+def test_boxes_round_digits_are_left_out_and_a_circle_is_still_a_0():
+    """Digits in printed boxes (a form, graph paper's cells): each digit is a candidate, the boxes none; a box
+    round one digit leaves exactly the digit alone; a 0 (a loop with paper inside) and a drawn ring round a
+    digit (not a rectangle) are not boxes."""
+    from PIL import ImageDraw
+
+    img, drawn = draw_number(["2047"])
+    draw = ImageDraw.Draw(img)
+    for left, top, right, bottom in drawn:
+        draw.rectangle((left - 12, 38, left + WIDTH + 20, 190), outline=90, width=6)
+    found = find(img)
+    assert len(found) == 4
+    assert_boxes_near(found, drawn)
+
+    one, one_box = draw_number(["7"])
+    alone = handwriting.to_mnist(handwriting.grayscale(one))
+    ImageDraw.Draw(one).rectangle((20, 20, one.width - 20, one.height - 20), outline=90, width=6)
+    found = find(one)
+    assert len(found) == 1
+    np.testing.assert_allclose(found[0].image, alone, atol=0.05)
+
+    zero, _ = draw_number(["0"])
+    assert len(find(zero)) == 1
+    ring, _ = draw_number(["7"])
+    ImageDraw.Draw(ring).ellipse((15, 15, ring.width - 15, ring.height - 15), outline=0, width=PEN)
+    assert find(ring)[0].box[:2] == (15, 15)  # the ring is kept (read with the 7 as one piece of ink)
+
+
 def test_specks_and_dots_are_not_digits():
     img, drawn = draw_number(["12"])
     draw = ImageDraw.Draw(img)
