@@ -6,11 +6,12 @@
 A candidate (handwriting.find_digits) is read as a digit when the model is
 sure enough of it (its most likely digit at Decision.min_probability or more)
 and its 28x28 ink has a digit's shape (no more loops than an 8, strokes no
-wider than MNIST's); otherwise it is unsure, shown as "?". An image is
-"no digit" when it has no candidate, more than a number's worth of them (a
-page of text, a texture cut into pieces), or when most of its candidates are
-unsure. docs/own_images.md gives what this costs and buys, measured, and what
-it does not tell apart (letters, scribbles).
+wider than MNIST's); otherwise it is unsure, shown as "?". With a judge (a
+model with P(not a digit)), a line whose every candidate it rejects is left
+out. An image is "no digit" when it has no candidate, more than a number's
+worth of them (a page of text, a texture cut into pieces), or when most of
+its candidates are unsure. docs/own_images.md gives what this costs and
+buys, measured, and what it does not tell apart (letters, scribbles).
 """
 import dataclasses
 
@@ -107,9 +108,22 @@ def digit_entry(candidate, probabilities, sure, not_a_digit=None, top_k=None):
     return entry
 
 
+def judged_lines(candidates, not_a_digit, decision=DECISION):
+    """Indices of the candidates kept when each line whose every candidate the judge rejects is dropped (a
+    desk's edge or a shadow cut into pieces beside the number); all of them when no line would be left."""
+    lines = np.array([c.line for c in candidates])
+    rejected = np.asarray(not_a_digit) >= decision.max_not_a_digit
+    keep = np.flatnonzero([not rejected[lines == line].all() for line in lines])
+    return keep if len(keep) else np.arange(len(candidates))
+
+
 def answer(candidates, probabilities, member_probabilities, not_a_digit=None, top_k=None, decision=DECISION):
     """One image's answer from its candidates and their probabilities (n, 10), members' (members, n, 10) and
     P(not a digit) (n,) or None."""
+    if not_a_digit is not None and len(candidates):
+        keep = judged_lines(candidates, not_a_digit, decision)
+        candidates, probabilities = [candidates[i] for i in keep], probabilities[keep]
+        member_probabilities, not_a_digit = member_probabilities[:, keep], np.asarray(not_a_digit)[keep]
     not_a_digit = [None] * len(candidates) if not_a_digit is None else not_a_digit
     sure = [looks_like_a_digit(c.image, decision) and is_sure(p, members, q, decision)
             for c, p, members, q in zip(candidates, probabilities, member_probabilities.transpose(1, 0, 2),

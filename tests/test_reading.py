@@ -217,3 +217,16 @@ def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candid
     assert judged["number"] == "3?4" and judged["digits"][1]["digit"] is None  # at Decision.max_not_a_digit
     assert [d["not_a_digit"] for d in judged["digits"]] == [0.1, 0.995, 0.98]
     assert reading.answer(candidates[1:2], rows[1:2], rows[None, 1:2], np.asarray([0.995]))["number"] == ""
+
+
+def test_a_line_the_judge_rejects_whole_is_left_out_and_one_rejected_digit_is_not():
+    """A desk's edge cut into pieces above the number (every candidate of its line rejected by the judge) is no
+    line of the number; a line with one rejected candidate keeps it as "?"; an image all rejected is no digit."""
+    rows = np.asarray([sure(1), sure(7), sure(9), sure(4), sure(2)])
+    candidates = [candidate(i, line, 20 * i) for i, line in enumerate([0, 0, 0, 1, 1])]
+    judged = reading.answer(candidates, rows, rows[None], np.asarray([1.0, 0.999, 0.995, 0.01, 0.02]))
+    assert judged["number"] == "42" and [d["digit"] for d in judged["digits"]] == [4, 2]
+    one_rejected = reading.answer(candidates, rows, rows[None], np.asarray([1.0, 0.5, 0.995, 0.01, 0.02]))
+    assert one_rejected["number"] == "?7? 42"
+    all_rejected = reading.answer(candidates, rows, rows[None], np.full(5, 0.999))
+    assert all_rejected["number"] == ""
