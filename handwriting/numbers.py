@@ -172,8 +172,8 @@ def enclosing(labels, kept, boxes):
         if filled.mean() < RECTANGLE:
             continue
         holes = filled & ~mask
-        out[i] = any(holes[t - top:b - top, l - left:r - left][labels[t:b, l:r] == kept[j]].mean() > 0.5
-                     for j, (t, l, b, r) in zip(inside, boxes[inside]))
+        out[i] = any(holes[t - top:b - top, lf - left:r - left][labels[t:b, lf:r] == kept[j]].mean() > 0.5
+                     for j, (t, lf, b, r) in zip(inside, boxes[inside]))
     return out
 
 

@@ -432,10 +432,10 @@ def remove_ruled_lines(ink, shortest=0.6, params=PARAMS):
     if len(lines) < p.min_ruled_lines:
         return ink
     angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])
+    line_width = 2 * max(1, round(max(h, w) * p.ruled_half_width)) + 1
     for angle in (np.median(angles), (np.median(angles) + 90) % 180):  # ruled, and squared paper's other lines
         near = np.abs((angles - angle + 90) % 180 - 90) < p.ruled_angle
-        if distinct_lines(np.asarray(lines, float)[near], angle, 2 * max(1, round(max(h, w) * p.ruled_half_width)) + 1) \
-                >= p.min_ruled_lines:
+        if distinct_lines(np.asarray(lines, float)[near], angle, line_width) >= p.min_ruled_lines:
             ink = erase_lines(ink, np.asarray(lines, float)[near], angle, p)
     return ink
 

@@ -133,7 +133,7 @@ def test_boxes_round_digits_are_left_out_and_a_circle_is_still_a_0():
 
     img, drawn = draw_number(["2047"])
     draw = ImageDraw.Draw(img)
-    for left, top, right, bottom in drawn:
+    for left, *_ in drawn:
         draw.rectangle((left - 12, 38, left + WIDTH + 20, 190), outline=90, width=6)
     found = find(img)
     assert len(found) == 4
