@@ -7,8 +7,8 @@
 
 The pipeline finds the ink and its pieces once for the whole image
 (pipeline.py); then, in terms of the line's typical digit height:
-specks and boxes round digits are dropped, a line written at a steep angle is turned level
-(deskew), pieces of one digit join (group_pieces: a broken stroke, a 5's
+specks and boxes round digits are dropped, a line written at a steep
+angle is turned level (deskew), pieces of one digit join (group_pieces: a broken stroke, a 5's
 flag, a 4 in two strokes, a 7's cross bar), the digits are put on lines
 (lines_of), digits that touch are cut where the ink is thinnest
 (split_touching), and each digit is fitted into 28x28 as a single digit is.
@@ -65,6 +65,11 @@ class NumberParams:
     # a group whose strokes are wider than this share of its longer side is a blot or a shadow, not a digit
     # (a thick marker's 1 is about 0.2)
     blot: float = 0.4
+    # a box's outline, filled, covers at least this share of its bounding box, as a rectangle does (1) and a circle
+    # (0.79) or a drawing does not (not tuned: halfway; bench.real_sets, hw_v2: single digits in graph paper's
+    # cells, tuning 158 -> 162 of 169; confirming numbers 48 -> 49 of 70; no other answer changed, a doodle's
+    # camera and its lens among them)
+    rectangle: float = 0.85
     # on a sheet on a desk, a piece with more than this share of its ink within 1/40 of the image of the
     # sheet's edge is the desk or a shadow seen past the edge (measured: digits up to 0.28, on photo_04's
     # narrow strip; the edges and shadows of bench/sheet_digits.py's photos 0.41 and more)
@@ -99,7 +104,7 @@ def find_digits(gray, params=NUMBER_PARAMS):
 
     def to_image(box):
         return found.frame.box_in_image(box[1], box[0], box[3], box[2])
-    kept, boxes, typical, enclosing = number_pieces(found, off_the_sheet(found), params)
+    kept, boxes, typical, box_labels = number_pieces(found, off_the_sheet(found), params)
     if not len(kept):
         return []
     angle = lean(labels, kept, boxes)
@@ -111,7 +116,7 @@ def find_digits(gray, params=NUMBER_PARAMS):
     digits = reading_order(digit_groups(labels, kept, boxes, found.strong, typical, params), params)
     digits = digits[:params.max_candidates]
     if len(digits) == 1:  # one digit: exactly as to_mnist reads it (less a box round it)
-        box = np.isin(found.pieces, enclosing)
+        box = np.isin(found.pieces, box_labels)
         keep = pipeline.keep_the_strokes(found) & ~box
         digit = pipeline.fit_digit(*pipeline.crop_to_strokes(found.image * ~box, keep))
         return [Candidate(digit, to_image(digits[0][1]), 0)]
@@ -140,8 +145,8 @@ def number_pieces(ink, off_sheet=None, params=NUMBER_PARAMS):
     typical = typical_height(boxes, strong[kept - 1])
     big = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= params.speck * typical
     kept, boxes = kept[big], boxes[big]
-    box = enclosing(ink.pieces, kept, boxes)
-    enclosing_labels, kept, boxes = kept[box], kept[~box], boxes[~box]
+    is_box = enclosing(ink.pieces, kept, boxes, params)
+    box_labels, kept, boxes = kept[is_box], kept[~is_box], boxes[~is_box]
     if off_sheet is not None:
         inside = np.array([off_sheet[top:bottom, left:right][ink.pieces[top:bottom, left:right] == k].mean()
                            <= params.sheet_edge for k, (top, left, bottom, right) in zip(kept, boxes)], bool)
@@ -149,16 +154,10 @@ def number_pieces(ink, off_sheet=None, params=NUMBER_PARAMS):
         if len(kept):
             near = near_the_number(boxes, 0, params.reach * typical)  # kept[0] has the most ink
             kept, boxes = kept[near], boxes[near]
-    return kept, boxes, typical, enclosing_labels
+    return kept, boxes, typical, box_labels
 
 
-# A box's outline, filled, covers its bounding box as a rectangle does (1), not as a circle (0.79) or a drawing
-# does (not tuned: halfway; bench.real_sets, hw_v2: single digits in graph paper's cells, tuning 158 -> 162 of
-# 169; confirming numbers 48 -> 49 of 70; no other answer changed, a doodle's camera and its lens among them)
-RECTANGLE = 0.85
-
-
-def enclosing(labels, kept, boxes):
+def enclosing(labels, kept, boxes, params=NUMBER_PARAMS):
     """Which pieces are a box round others: a rectangle (a printed box, a graph paper's cell) holding another
     piece in a hole of its own. No digit is one: an 8's loops hold paper, and specks were dropped before."""
     out = np.zeros(len(kept), bool)
@@ -169,7 +168,7 @@ def enclosing(labels, kept, boxes):
             continue
         mask = labels[top:bottom, left:right] == piece
         filled = ndimage.binary_fill_holes(mask)
-        if filled.mean() < RECTANGLE:
+        if filled.mean() < params.rectangle:
             continue
         holes = filled & ~mask
         out[i] = any(holes[t - top:b - top, lf - left:r - left][labels[t:b, lf:r] == kept[j]].mean() > 0.5

@@ -432,12 +432,17 @@ def remove_ruled_lines(ink, shortest=0.6, params=PARAMS):
     if len(lines) < p.min_ruled_lines:
         return ink
     angles = np.array([np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180 for (x0, y0), (x1, y1) in lines])
-    line_width = 2 * max(1, round(max(h, w) * p.ruled_half_width)) + 1
+    lines = np.asarray(lines, float)
     for angle in (np.median(angles), (np.median(angles) + 90) % 180):  # ruled, and squared paper's other lines
         near = np.abs((angles - angle + 90) % 180 - 90) < p.ruled_angle
-        if distinct_lines(np.asarray(lines, float)[near], angle, line_width) >= p.min_ruled_lines:
-            ink = erase_lines(ink, np.asarray(lines, float)[near], angle, p)
+        if distinct_lines(lines[near], angle, 2 * ruled_half_width(ink.shape, p) + 1) >= p.min_ruled_lines:
+            ink = erase_lines(ink, lines[near], angle, p)
     return ink
+
+
+def ruled_half_width(shape, params=PARAMS):
+    """Half the width of a ruled line in an image of this shape, in pixels (at least 1)."""
+    return max(1, round(max(shape) * params.ruled_half_width))
 
 
 def distinct_lines(lines, angle, width):
@@ -469,7 +474,7 @@ def erase_lines(ink, lines, angle, params=PARAMS):
         rr, cc = draw.line(r0, c0, r1, c1)
         inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
         mask[rr[inside], cc[inside]] = True
-    half_width = max(1, round(max(h, w) * params.ruled_half_width))
+    half_width = ruled_half_width(ink.shape, params)
     mask = ndimage.binary_dilation(mask, iterations=half_width)
     step = 2 * half_width + 1
     # a slanted stroke is found a little along the line on either side

@@ -323,7 +323,7 @@ def test_sheet_on_a_desk_gives_the_digit_not_a_bright_rectangle():
     digit = mnist_like(on_desk(seven_sheet()))
     assert_looks_like_mnist(digit)
     assert (digit > 0.5).mean() < 0.25  # a stroke, not a filled rectangle (that would be over 0.4)
-    assert best_correlation(digit, clean_seven()) > 0.75  # (measured 0.79 on the desk, 0.98 close up)
+    assert best_correlation(digit, clean_seven()) > 0.8
 
 
 @pytest.mark.parametrize("name, sheet", [
