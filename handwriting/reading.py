@@ -44,7 +44,8 @@ class Decision:
     # ... or when it has more candidates than this (two lines of ten digits): a page of text, a texture
     max_candidates: int = 20
     # A model with an 11th output, P(not a digit) (train_final.py --handwriting), calls a candidate unsure at
-    # this or more. With the recommended model (python -m bench.numbers_accuracy, docs/own_images.md): at 0.99,
+    # this or more; train_final.py calibrates its judges so that this rejects 1 in 200 of the training digits
+    # they never saw (JUDGES). Chosen with the 2026-12-01 model (python -m bench.numbers_accuracy): at 0.99,
     # 5 of load_digits' 1,797 digits are "?" and no real digit; at 0.9, 22 of load_digits for 5 more of the
     # 120 synthetic non-digits answered no digit; at 0.5, 81 for 12 more, and 3 real numbers fewer read exactly
     max_not_a_digit: float = 0.99

@@ -15,9 +15,10 @@ from plumbing.cli import UserError
 from plumbing.files import atomic_path
 
 DIGITS = 10  # the first ten outputs: P(0) .. P(9)
-# The --handwriting model's layer that judges whether an image is a digit at all (train_final.py): its
-# P(not a digit) is the model's 11th output, after the ten digits' probabilities.
+# The --handwriting model's judges of whether an image is a digit at all (train_final.py), named with this
+# prefix: their P(not a digit) is the model's 11th output, after the ten digits' probabilities, ...
 NOT_A_DIGIT = "not_a_digit"
+CALIBRATION = "calibration"  # ... from this last layer: their mean logit plus a bias set on held-out digits
 SETTINGS_ATTRIBUTE = "training_settings"  # in the H5 file's root attributes, as JSON
 # Scoring is inference only, so its batch size changes nothing but speed.
 PREDICT_BATCH_SIZE = 1000
@@ -104,21 +105,32 @@ def members(model):
     """The models whose answers an ensemble averages, in order ([model] for a single model)."""
     import keras
 
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != NOT_A_DIGIT]
+    inner = [layer for layer in model.layers
+             if isinstance(layer, keras.Model) and not layer.name.startswith(NOT_A_DIGIT)]
     return inner or [model]
 
 
-def average(models, not_a_digit=None):
+def average(models, judges=()):
     """One model whose output is the mean of the given models' outputs (they keep their own layers and
     weights, renamed member_0, member_1, ...: Keras needs unique names), saved and loaded like any model.
-    With `not_a_digit` (a model with one sigmoid output), an 11th output: its probability."""
+    With `judges` (models with one sigmoid output, P(not a digit)), an 11th output: the sigmoid of their mean
+    logit (a mean of probabilities would need every judge sure at once), through a last layer, CALIBRATION,
+    whose bias starts at 0 and which train_final.py sets on digits the judges never saw."""
     import keras
 
     for i, member in enumerate(models):
         member.name = f"member_{i}"
     inputs = keras.Input((28, 28, 1))
     mean = keras.layers.Average()([member(inputs) for member in models])
-    if not_a_digit is None:
+    if not judges:
         return keras.Model(inputs, mean)
-    not_a_digit.name = NOT_A_DIGIT
-    return keras.Model(inputs, keras.layers.Concatenate()([mean, not_a_digit(inputs)]))
+    logits = []
+    for i, judge in enumerate(judges):  # (each at the top, as the members are: one H5 group for each's weights)
+        last = judge.layers[-1]  # Dense(1, sigmoid): its input, weights and bias make the logit
+        logit = keras.layers.Dense(1, name=f"{NOT_A_DIGIT}_logit_{i}")
+        logits.append(logit(keras.Model(judge.inputs, last.input, name=f"{NOT_A_DIGIT}_{i}")(inputs)))
+        logit.set_weights(last.get_weights())
+    calibration = keras.layers.Dense(1, activation="sigmoid", name=CALIBRATION)
+    probability = calibration(logits[0] if len(logits) == 1 else keras.layers.Average()(logits))
+    calibration.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
+    return keras.Model(inputs, keras.layers.Concatenate()([mean, probability]))

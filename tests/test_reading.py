@@ -203,7 +203,7 @@ def test_the_not_a_digit_output_is_read_apart_from_the_digits_and_makes_a_candid
         return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)), name=name)
 
     digits, judge = [tiny("a", 10, "softmax", 1), tiny("b", 10, "softmax", 2)], tiny("c", 1, "sigmoid", 3)
-    model = saved_model.average(digits, judge)
+    model = saved_model.average(digits, [judge])
     assert [m.name for m in saved_model.members(model)] == ["member_0", "member_1"]  # not the judge
     images = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
     mean, each, not_a_digit = reading.predict(model, images, members=True)

@@ -47,7 +47,7 @@ def judge():
 def model_file(request, tmp_path_factory):
     keras.utils.set_random_seed(0)
     digits = [member("a"), member("b")]
-    model = saved_model.average(digits, judge() if request.param == 11 else None)
+    model = saved_model.average(digits, [judge()] if request.param == 11 else [])
     path = str(tmp_path_factory.mktemp("models") / f"outputs{request.param}.h5")
     saved_model.save(model, path, {"outputs": request.param})
     return path

@@ -122,8 +122,8 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     assert result.returncode == 0, result.stderr
     quick = "final_model_handwriting-epochs1-limit400"  # a quick try is named by its settings
     assert result.stdout.splitlines()[-1].startswith(f"saved {quick}.h5: the mean of 3 models, and P(not a digit)")
-    assert "flags drawn on" in result.stderr and "member 4/4 epoch 1" in result.stderr
-    assert re.search(r"4/4 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
+    assert "flags drawn on" in result.stderr and "member 6/6 epoch 1" in result.stderr
+    assert re.search(r"6/6 epochs, elapsed \S+, ETA 0:00$", result.stderr, re.M)  # one ETA over all members
 
     for i, path in enumerate(alone):
         member = saved_model.load(str(tmp_path / f"{quick}.members" / f"member_{i + 1}.h5"))
@@ -135,10 +135,41 @@ def test_handwriting_is_the_four_command_recipe(mnist, tmp_path):
     read = predictions(tmp_path / f"{quick}.h5", images)
     np.testing.assert_array_equal(read[:, :10], mean)
     assert not np.array_equal(predictions(alone[0], images), mean)  # each member counts
-    # the 11th output: P(not a digit), from the judge trained last on these digits and images that are not
-    judge = saved_model.load(str(tmp_path / f"{quick}.members" / "member_4.h5"), outputs=(1,))
-    np.testing.assert_allclose(read[:, 10], judge.predict(images, verbose=0)[:, 0], rtol=1e-6)
-    assert saved_model.saved_settings(str(tmp_path / f"{quick}.members" / "member_4.h5"))["not_a_digit"] is True
+    # the 11th output: P(not a digit), the mean logit of the three judges trained last, plus one calibration
+    judges = [tmp_path / f"{quick}.members" / f"member_{i}.h5" for i in (4, 5, 6)]
+    z = np.mean([logit(saved_model.load(str(j), outputs=(1,)).predict(images, verbose=0)[:, 0]) for j in judges], 0)
+    clear = (read[:, 10] > 1e-4) & (read[:, 10] < 1 - 1e-4)  # (float32 cannot say a logit far from 0 exactly)
+    assert clear.sum() > 100
+    shift = logit(read[clear, 10]) - z[clear]
+    np.testing.assert_allclose(shift, np.median(shift), atol=2e-3)
+    assert [saved_model.saved_settings(str(j))["seed"] for j in judges] == [1, 2, 3]
+    assert all(saved_model.saved_settings(str(j))["held_out"] == 0.1 for j in judges)
+    assert "judges of not a digit calibrated on 40 held-out digits: 0.5% rejected" in result.stderr  # 0.1 x 400
+
+
+def logit(p):
+    p = np.asarray(p, np.float64)
+    return np.log(p / (1 - p))
+
+
+def test_the_judges_are_calibrated_to_reject_a_share_of_held_out_digits():
+    import keras
+    import train_final
+    from handwriting.reading import DECISION
+    keras.utils.set_random_seed(0)
+
+    def tiny(units, activation):
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(units, activation=activation)])
+
+    model = saved_model.average([tiny(10, "softmax")], [tiny(1, "sigmoid"), tiny(1, "sigmoid")])
+    digits = np.random.default_rng(0).random((400, 28, 28), dtype=np.float32)
+    _, before = saved_model.predict(model, digits[..., None])
+    assert np.mean(before >= DECISION.max_not_a_digit) == 0  # untrained judges are unsure of everything
+    train_final.calibrate(model, digits, 0.05)
+    _, after = saved_model.predict(model, digits[..., None])
+    assert np.mean(after >= DECISION.max_not_a_digit) == pytest.approx(0.05, abs=0.005)
+    assert np.all(np.diff(after[np.argsort(before)]) >= 0)  # in the same order: one shift for every image
 
 
 def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_path, monkeypatch, capsys):
@@ -157,7 +188,7 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
     with pytest.raises(SystemExit) as stop:
         train_final.main(argv)
     assert stop.value.code == 130 and not out.exists()
-    assert "1 of 4 members kept in" in capsys.readouterr().err
+    assert "1 of 6 members kept in" in capsys.readouterr().err
     members = tmp_path / "hw.members"
     first = (members / "member_1.h5").read_bytes()
     assert [p.name for p in members.iterdir()] == ["member_1.h5"]
@@ -166,17 +197,17 @@ def test_interrupted_handwriting_run_continues_with_the_members_left(mnist, tmp_
     monkeypatch.setattr(train_final, "train", lambda s, p: train(s, p))
     train_final.main(argv)
     assert [(s.seed, s.flag_ones, s.not_a_digit) for s in trained] == [(2, False, False), (1, True, False),
-                                                                        (1, False, True)]  # only those left
-    assert "member 1/4: kept from an earlier run" in capsys.readouterr().err
+                                                                        (1, False, True), (2, False, True),
+                                                                        (3, False, True)]  # only those left
+    assert "member 1/6: kept from an earlier run" in capsys.readouterr().err
     assert (members / "member_1.h5").read_bytes() == first
     images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
-    mean = saved_model.average([saved_model.load(str(members / f"member_{i}.h5")) for i in (1, 2, 3)],
-                              saved_model.load(str(members / "member_4.h5"), outputs=(1,)))
-    np.testing.assert_array_equal(predictions(out, images), mean.predict(images, verbose=0))
+    mean = saved_model.average([saved_model.load(str(members / f"member_{i}.h5")) for i in (1, 2, 3)])
+    np.testing.assert_array_equal(predictions(out, images)[:, :10], mean.predict(images, verbose=0))
 
     trained.clear()
     train_final.main(argv)  # all kept: nothing trained again
-    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 4
+    assert trained == [] and capsys.readouterr().err.count("kept from an earlier run") == 6
 
 
 def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
@@ -189,7 +220,7 @@ def test_handwriting_members_are_kept_for_the_same_settings_only(tmp_path):
     store.save(0, baseline_cv.define_model(), settings)
     assert store.kept(0, settings)
     for change in [dict(limit=500), dict(epochs=2), dict(seed=2), dict(flag_ones=True), dict(data=None),
-                   dict(not_a_digit=True)]:
+                   dict(not_a_digit=True), dict(held_out=0.1)]:
         assert not store.kept(0, dataclasses.replace(settings, **change)), change
     before = {k: v for k, v in dataclasses.asdict(settings).items() if k != "not_a_digit"}
     saved_model.save(baseline_cv.define_model(), store.path(0), before)  # saved before the field was added
