@@ -43,7 +43,8 @@ HANDWRITING = [dict(augment=True, epochs=15, seed=1),
 # digit, so that the reader's threshold (reading.Decision.max_not_a_digit) rejects JUDGE_DIGITS_REJECTED of them:
 # 1 in 200, where the first judge's 0.99 fell (0.55% of MNIST's test digits drawn again). Judges trained since
 # fell at 0.05% to 0.5%, and one judge alone, even calibrated, rejected 78 to 85 of the 93 confirming non-digits
-# of python -m bench.real_sets; three together 88 (docs/own_images.md).
+# of python -m bench.real_sets; three together 88, and the command's own three, trained twice, 86 and 89
+# (docs/own_images.md).
 JUDGES = [dict(augment=True, seed=seed, not_a_digit=True, held_out=0.1) for seed in (1, 2, 3)]
 JUDGE_EPOCH_SHARE = 2 / 3
 JUDGE_DIGITS_REJECTED = 0.005
@@ -144,7 +145,7 @@ def logit(p):
 
 def member_settings(parser, args):
     """The settings of each --handwriting member: the recipe's, with the flags the user changed on top; the
-    judge of "not a digit" last."""
+    judges of "not a digit" last."""
     changed = {f.name for f in dataclasses.fields(Settings)
                if hasattr(args, f.name) and getattr(args, f.name) != parser.get_default(f.name)}
     for name in changed:
