@@ -128,6 +128,8 @@ def calibrate(model, digits, share):
     """Set the bias of the judges' last layer (saved_model.CALIBRATION, on their mean logit) so that the reader's
     threshold rejects `share` of `digits` (n, 28, 28), digits the judges never saw: the same operating point
     whatever a training run's confidence."""
+    from scipy.special import logit
+
     from handwriting.reading import DECISION
 
     _, p = saved_model.predict(model, digits[..., None])
@@ -137,10 +139,6 @@ def calibrate(model, digits, share):
     last.set_weights([kernel, bias + np.float32(logit(DECISION.max_not_a_digit) - at)])
     print(f"judges of not a digit calibrated on {len(digits):,} held-out digits: {share:.1%} rejected "
           f"(before: {np.mean(p >= DECISION.max_not_a_digit):.2%})", file=sys.stderr, flush=True)
-
-
-def logit(p):
-    return np.log(p / (1 - p))
 
 
 def member_settings(parser, args):
